@@ -1,0 +1,84 @@
+r"""Isotropic closed forms (Σ = I_p) of Hastie, Montanari, Rosset and Tibshirani (Chapter 1).
+
+Here ``gamma = p/n``, ``signal = ||β*||²`` (HMRT's r²) and ``noise_var = σ²``. With
+:math:`\kappa = \tfrac12[\lambda+\gamma-1+\sqrt{(\lambda+\gamma-1)^2+4\lambda}]`,
+
+.. math::
+    \mathsf B = \frac{r^2\kappa^2}{(1+\kappa)^2-\gamma},\qquad
+    \mathsf V = \frac{\sigma^2\gamma}{(1+\kappa)^2-\gamma},
+
+which is :func:`hdreg.theory.ridge.ridge_risk` specialised to Σ = I in the proportional limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _validate
+
+__all__ = ["IsotropicRisk", "isotropic_kappa", "isotropic_risk", "ridgeless_isotropic_risk",
+           "optimal_lambda"]
+
+
+def _args(gamma, lam):
+    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    l = np.asarray(_validate.nonneg(lam, "lam"), dtype=float)
+    g, l = np.broadcast_arrays(g, l)
+    if np.any((l == 0) & (g == 1)):
+        raise ValueError("gamma = 1 with lam = 0 is the interpolation threshold: the risk is infinite")
+    return g, l
+
+
+def isotropic_kappa(gamma, lam):
+    """Effective regularisation for Σ = I: the positive root of κ² + (1 - λ - γ)κ - λ = 0."""
+    g, l = _args(gamma, lam)
+    b = l + g - 1.0
+    k = 0.5 * (b + np.sqrt(b * b + 4.0 * l))
+    return float(k) if k.ndim == 0 else k
+
+
+@dataclass(frozen=True)
+class IsotropicRisk:
+    kappa: np.ndarray
+    bias: np.ndarray
+    variance: np.ndarray
+    risk: np.ndarray
+
+
+def isotropic_risk(gamma, lam, signal, noise_var) -> IsotropicRisk:
+    """Limiting bias, variance and risk of ridge with Σ = I (broadcast over ``gamma`` and ``lam``)."""
+    g, l = _args(gamma, lam)
+    r2 = float(_validate.nonneg(signal, "signal"))
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    k = np.asarray(isotropic_kappa(g, l))
+    denom = (1.0 + k) ** 2 - g
+    bias = r2 * k**2 / denom
+    var = s2 * g / denom
+
+    def out(a):
+        return float(a) if np.ndim(a) == 0 else a
+
+    return IsotropicRisk(out(k), out(bias), out(var), out(bias + var))
+
+
+def ridgeless_isotropic_risk(gamma, signal, noise_var):
+    r"""HMRT's ridgeless risk: σ²γ/(1-γ) for γ < 1 and r²(1 - 1/γ) + σ²/(γ - 1) for γ > 1."""
+    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    if np.any(g == 1):
+        raise ValueError("gamma = 1 is the interpolation threshold: the ridgeless risk is infinite")
+    r2 = float(_validate.nonneg(signal, "signal"))
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(g < 1, s2 * g / (1 - g), r2 * (1 - 1 / g) + s2 / (g - 1))
+    return float(out) if out.ndim == 0 else out
+
+
+def optimal_lambda(gamma, signal, noise_var):
+    """The risk-minimising penalty λ* = σ²γ/r² for Σ = I (normalised ridge)."""
+    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    r2 = float(_validate.nonneg(signal, "signal", allow_zero=False))
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    out = s2 * g / r2
+    return float(out) if out.ndim == 0 else out
