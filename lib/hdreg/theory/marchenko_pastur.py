@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _validate
 
-__all__ = ["mp_edges", "mp_density", "mp_stieltjes"]
+__all__ = ["mp_edges", "mp_density", "mp_stieltjes", "mp_stieltjes_correction"]
 
 
 def _gs(gamma, sigma2):
@@ -55,3 +55,25 @@ def mp_stieltjes(lam, gamma, sigma2=1.0):
     b = lam + s * (1 - g)
     m = (-b + np.sqrt(b * b + 4 * a)) / (2 * a)
     return float(m) if m.ndim == 0 else m
+
+
+def mp_stieltjes_correction(lam, gamma):
+    r"""The O(1) mean correction to :math:`\sum_{i\le p} 1/(\hat\lambda_i+\lambda)` for real Gaussian data
+    (Σ = I): :math:`\mathbb E\sum_i (\hat\lambda_i+\lambda)^{-1} = p\,m(-\lambda) + \mu(\lambda) + o(1)`.
+
+    From the mean term of the central limit theorem of Bai and Silverstein (2004) for real Gaussian
+    entries, :math:`\mu_f = \tfrac14[f(x_-)+f(x_+)] - \tfrac1{2\pi}\int_{x_-}^{x_+}
+    f(x)/\sqrt{4\gamma-(x-1-\gamma)^2}\,dx`, which for :math:`f(x) = 1/(x+\lambda)` integrates in
+    closed form (substitute :math:`x = 1+\gamma+2\sqrt\gamma\cos\theta`):
+
+    .. math::
+        \mu(\lambda) = \frac14\Big[\frac1{x_-+\lambda}+\frac1{x_++\lambda}\Big]
+        - \frac{1}{2\sqrt{(1+\gamma+\lambda)^2-4\gamma}}.
+
+    Divided by p it is the finite-size bias of the empirical Stieltjes transform (Chapter 1).
+    """
+    g = float(_validate.nonneg(gamma, "gamma", allow_zero=False))
+    lam = np.asarray(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
+    lo, hi = mp_edges(g)
+    mu = 0.25 * (1 / (lo + lam) + 1 / (hi + lam)) - 0.5 / np.sqrt((1 + g + lam) ** 2 - 4 * g)
+    return float(mu) if mu.ndim == 0 else mu

@@ -222,7 +222,9 @@ def ridge_risk(spectrum, beta, n, lam, noise_var) -> RidgeRisk:
     bias = wsum / denom
     variance = sigma2 * df2 / (n_b - df2)
     risk = bias + variance
-    shrink = 1.0 - df1 / n_b  # = lam / kappa
+    # lam / kappa = 1 - df1/n; exactly 0 for the interpolator (lam = 0, n < rank), where the
+    # subtraction would leave rounding noise.
+    shrink = np.where((lam_h == 0) & (n_h < rank), 0.0, 1.0 - df1 / n_b)
     train = shrink**2 * (risk + sigma2)
 
     def out(a):

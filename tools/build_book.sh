@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Strict, full build of the Jupyter Book into _build/html.
+#
+#   tools/build_book.sh            # from anywhere; builds the book at the repo root
+#
+# * clean output   _build/html and _build/.doctrees are deleted first.
+# * --all           re-reads and re-executes every page (JB's --all = Sphinx fresh env);
+#                   together with execute_notebooks: force in _config.yml nothing stale survives.
+# * -W --keep-going every Sphinx warning is an error, but all of them are reported
+#                   before the build exits non-zero.
+# * -n              nit-picky: unresolved cross-references are warnings too (hence errors).
+# * a notebook cell that raises fails the build (execute.raise_on_error in _config.yml).
+# Exit status: 0 only for a warning-free build with every notebook executed cleanly.
+# Extra arguments are passed on to `jupyter-book build` (e.g. -v).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Prefer the project's virtual environment when there is one.
+if [[ -x "$ROOT/.venv/bin/jupyter-book" ]]; then
+    JB="$ROOT/.venv/bin/jupyter-book"
+    export PATH="$ROOT/.venv/bin:$PATH"
+else
+    JB="$(command -v jupyter-book)" || { echo "jupyter-book not found (pip install -r requirements.txt)" >&2; exit 2; }
+fi
+
+# hdreg: no progress bars in built pages; scale/backend come from the caller's
+# HDREG_SCALE / HDREG_BACKEND (defaults: see lib/hdreg/profiles.py, backend.py).
+export HDREG_PROGRESS="${HDREG_PROGRESS:-0}"
+
+# Start from an empty output folder so that pages removed from _toc.yml do not
+# linger in _build/html (Sphinx never deletes old output files).
+rm -rf "$ROOT/_build/html" "$ROOT/_build/.doctrees"
+
+exec "$JB" build "$ROOT" --all -W -n --keep-going --builder html "$@"
