@@ -1,0 +1,75 @@
+"""Claims bite: a chapter executed with a deliberately broken theory must fail with a ClaimError.
+
+Each case prepends one cell to Chapter 1 that breaks a formula of ``hdreg`` in the running kernel,
+executes the chapter and expects the first failing cell to raise ``ClaimError`` from the claim that
+checks that formula. If a chapter kept passing with a wrong theory, its claims would be decoration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "01_ridge.md"
+
+SABOTAGE = {
+    # kappa 5% too large: the deterministic equivalent of the whole path is wrong
+    "kappa-off-by-5pct": (
+        "import hdreg.theory.ridge as _r\n"
+        "_orig = _r._solve_kappa\n"
+        "_r._solve_kappa = lambda *a, **k: 1.05 * _orig(*a, **k)\n",
+        "ridge risk along the path",
+    ),
+    # a classic slip: df1 where the variance needs df2 (sigma^2 df1 / (n - df1))
+    "variance-with-df1": (
+        "import dataclasses, numpy as _np, hdreg.theory.ridge as _r\n"
+        "_orig = _r.ridge_risk\n"
+        "def _bad(spectrum, beta, n, lam, noise_var):\n"
+        "    out = _orig(spectrum, beta, n, lam, noise_var)\n"
+        "    with _np.errstate(divide='ignore'):\n"
+        "        var = noise_var * out.df1 / (n - out.df1)\n"
+        "    return dataclasses.replace(out, variance=var, risk=out.bias + var)\n"
+        "_r.ridge_risk = _bad\n",
+        "ridge risk along the path",
+    ),
+    # the isotropic closed form with the wrong root of the quadratic
+    "isotropic-wrong-root": (
+        "import numpy as _np, hdreg.theory.isotropic as _iso\n"
+        "def _bad(gamma, lam):\n"
+        "    g, l = _np.broadcast_arrays(_np.asarray(gamma, float), _np.asarray(lam, float))\n"
+        "    b = l + g - 1.0\n"
+        "    return _np.abs(0.5 * (b - _np.sqrt(b * b + 4.0 * l)))\n"
+        "_iso.isotropic_kappa = _bad\n",
+        "matches Hastie et al.",
+    ),
+    # the Marchenko-Pastur Stieltjes transform from a wrong quadratic (gamma and 1/gamma swapped)
+    "mp-wrong-ratio": (
+        "import hdreg.theory.marchenko_pastur as _mp\n"
+        "_orig = _mp.mp_stieltjes\n"
+        "_mp.mp_stieltjes = lambda lam, gamma, sigma2=1.0: _orig(lam, 1.0 / gamma, sigma2)\n",
+        "Marchenko–Pastur",
+    ),
+}
+
+
+def _run_with(prelude: str):
+    nb = jupytext.read(str(CHAPTER))
+    nb.cells.insert(1, nbformat.v4.new_code_cell(prelude))
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(CHAPTER.parent)}})
+    client.execute()
+
+
+@pytest.mark.parametrize("case", sorted(SABOTAGE))
+def test_broken_theory_fails_a_claim(case):
+    prelude, expected_label = SABOTAGE[case]
+    with pytest.raises(CellExecutionError) as info:
+        _run_with(prelude)
+    message = str(info.value)
+    assert "ClaimError" in message, f"{case}: the chapter failed, but not through a claim:\n{message[-2000:]}"
+    assert expected_label in message, f"{case}: a different claim failed first:\n{message[-2000:]}"
