@@ -7,15 +7,11 @@ checks that formula. If a chapter kept passing with a wrong theory, its claims w
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import jupytext
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
-CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "01_ridge.md"
+from _bite import assert_claim_fails
+
+CHAPTER = "01_ridge.md"
 
 SABOTAGE = {
     # kappa 5% too large: the deterministic equivalent of the whole path is wrong
@@ -57,19 +53,7 @@ SABOTAGE = {
 }
 
 
-def _run_with(prelude: str):
-    nb = jupytext.read(str(CHAPTER))
-    nb.cells.insert(1, nbformat.v4.new_code_cell(prelude))
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(CHAPTER.parent)}})
-    client.execute()
-
-
 @pytest.mark.parametrize("case", sorted(SABOTAGE))
 def test_broken_theory_fails_a_claim(case):
     prelude, expected_label = SABOTAGE[case]
-    with pytest.raises(CellExecutionError) as info:
-        _run_with(prelude)
-    message = str(info.value)
-    assert "ClaimError" in message, f"{case}: the chapter failed, but not through a claim:\n{message[-2000:]}"
-    assert expected_label in message, f"{case}: a different claim failed first:\n{message[-2000:]}"
+    assert_claim_fails(CHAPTER, prelude, expected_label)
