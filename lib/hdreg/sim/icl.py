@@ -1,0 +1,343 @@
+r"""Monte Carlo for in-context learning with linear attention and test-time training (Chapters 5-6).
+
+Everything a one-layer linear-attention model :math:`\hat y = x^\top W u` sees of a context
+:math:`(X, y)` is the vector :math:`u = X^\top y`, so prompts are sampled as ``u`` directly, with an
+exact O(n + d) sampler instead of the O(nd) matrix :math:`X`:
+
+write :math:`X = Z\Sigma^{1/2}` and :math:`\tilde\beta = \Sigma^{1/2}\beta`. Split every row of
+:math:`Z` into its component :math:`z_\parallel` along :math:`\hat\beta = \tilde\beta/\|\tilde\beta\|`
+and the rest. Then :math:`s = y = \|\tilde\beta\|z_\parallel + \varepsilon` and
+
+.. math::
+    Z^\top s = \hat\beta\,(z_\parallel^\top s) + \|s\|\,P_\perp\xi,\qquad \xi\sim\mathcal N(0, I_d),
+
+because the orthogonal components of the rows are Gaussian and independent of :math:`z_\parallel`
+and :math:`\varepsilon`. Finally :math:`u = \Sigma^{1/2}Z^\top s`. The same identity gives the TTT
+gradient direction :math:`X_{tr}^\top X_{tr}e` for ``k`` fresh rows.
+
+Simulators are batched over independent runs or trials, written against the active array module
+(NumPy or CuPy) and return NumPy arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _validate
+from ..backend import get_backend, rng, to_numpy
+from ..profiles import progress
+from ..theory.icl import context_second_moment, icl_loss
+from .ridge import _chunk
+
+__all__ = ["gram_times", "sample_contexts", "PretrainSGD", "pretrain_sgd", "TTTSim", "simulate_ttt",
+           "simulate_ttt_multistep"]
+
+
+def _sqrtm(sigma):
+    ev, vec = np.linalg.eigh(np.asarray(sigma, dtype=float))
+    return (vec * np.sqrt(np.clip(ev, 0.0, None))) @ vec.T
+
+
+def gram_times(gen, xp, root, vecs, m: int, noise_sd: float = 0.0):
+    r""":math:`X^\top(Xv + \varepsilon)` for each row ``v`` of ``vecs`` (shape ``(..., d)``), with an
+    independent :math:`X\in\mathbb R^{m\times d}` per row (rows :math:`\mathcal N(0, \Sigma)`; ``root`` is
+    the symmetric :math:`\Sigma^{1/2}`) and independent noise of standard deviation ``noise_sd``.
+    Exact in distribution, O(m + d) random numbers per row (see the module docstring)."""
+    shape = vecs.shape[:-1]
+    d = vecs.shape[-1]
+    bt = vecs @ root                                      # Sigma^{1/2} v  (root symmetric)
+    nu = xp.sqrt((bt * bt).sum(axis=-1))
+    safe = xp.where(nu > 0, nu, 1.0)
+    e1 = xp.zeros(d)
+    e1[0] = 1.0
+    bhat = xp.where((nu > 0)[..., None], bt / safe[..., None], e1)
+    zpar = gen.standard_normal(shape + (m,), dtype=xp.float64)
+    s = nu[..., None] * zpar
+    if noise_sd > 0:
+        s = s + noise_sd * gen.standard_normal(shape + (m,), dtype=xp.float64)
+    a = (zpar * s).sum(axis=-1)
+    ss = (s * s).sum(axis=-1)
+    xi = gen.standard_normal(shape + (d,), dtype=xp.float64)
+    xi = xi - (xi * bhat).sum(axis=-1)[..., None] * bhat
+    v = a[..., None] * bhat + xp.sqrt(ss)[..., None] * xi
+    return v @ root
+
+
+def sample_contexts(sigma_x, betas, n: int, noise_var: float = 0.0, seed: int = 0):
+    r"""Context summaries :math:`u = X^\top y` (NumPy, shape of ``betas``) for tasks ``betas``
+    (``(..., d)``), context length ``n`` and label noise ``noise_var``."""
+    xp = get_backend().module
+    sx = _validate.psd_matrix(sigma_x, "sigma_x")
+    n = _validate.positive_int(n, "n (the context length)")
+    sd = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    b = np.asarray(betas, dtype=float)
+    if b.ndim < 1 or b.shape[-1] != sx.shape[0]:
+        raise ValueError(f"betas must have shape (..., {sx.shape[0]}), got {b.shape}")
+    gen = rng(seed)
+    return to_numpy(gram_times(gen, xp, xp.asarray(_sqrtm(sx)), xp.asarray(b), n, sd))
+
+
+# --------------------------------------------------------------------------- SGD pretraining
+@dataclass(frozen=True)
+class PretrainSGD:
+    """Result of :func:`pretrain_sgd`: ``runs`` independent SGD runs.
+
+    ``W_avg``: iterate averages over the last part of training, ``(runs, d, d)``; ``W_last``: final
+    iterates; ``steps``: the recorded step numbers; ``loss``: the population ICL loss of the iterate at
+    those steps, ``(runs, len(steps))``; ``lr``: the learning rate used.
+    """
+
+    W_avg: np.ndarray
+    W_last: np.ndarray
+    steps: np.ndarray
+    loss: np.ndarray
+    lr: float
+
+
+def pretrain_sgd(sigma_x, sigma_beta, n: int, noise_var: float, steps: int, batch: int, runs: int = 1,
+                 lr: float | None = None, average_from: float = 0.5, record: int = 25,
+                 seed: int = 0) -> PretrainSGD:
+    r"""Pretrain :math:`W` by minibatch SGD from :math:`W = 0` on freshly sampled prompts.
+
+    Each step draws ``batch`` prompts per run (task :math:`\beta\sim\mathcal N(0,\Sigma_\beta)`,
+    context of ``n`` noisy pairs) and follows the minibatch gradient of the squared error, with the
+    query averaged analytically: for one prompt,
+    :math:`\nabla_W\,\mathbb E_x(x^\top\beta - x^\top Wu)^2 = -2\Sigma_x(\beta - Wu)u^\top`.
+    The default learning rate is :math:`1/(2\lambda_{\max}(\Sigma_x)\lambda_{\max}(\mathbb E uu^\top))`,
+    half the stability limit of full-batch gradient descent. ``W_avg`` averages the iterates after
+    ``average_from * steps`` (Polyak–Ruppert averaging).
+    """
+    xp = get_backend().module
+    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    sb = np.asarray(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
+    if sx.shape != sb.shape:
+        raise ValueError(f"sigma_x and sigma_beta must have the same shape, got {sx.shape} and {sb.shape}")
+    n = _validate.positive_int(n, "n (the context length)")
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    steps = _validate.positive_int(steps, "steps")
+    batch = _validate.positive_int(batch, "batch")
+    runs = _validate.positive_int(runs, "runs")
+    record = _validate.positive_int(record, "record")
+    if not 0.0 <= average_from < 1.0:
+        raise ValueError(f"average_from must be in [0, 1), got {average_from!r}")
+    d = sx.shape[0]
+    if lr is None:
+        mom = context_second_moment(sx, sb, n, s2)
+        lr = 0.5 / (np.linalg.eigvalsh(sx).max() * np.linalg.eigvalsh(mom).max())
+    lr = float(_validate.nonneg(lr, "lr", allow_zero=False))
+    _chunk(8 * runs * batch * (2 * n + 4 * d), 1, "pretrain_sgd")  # raises if one step cannot fit
+
+    gen = rng(seed)
+    root_x = xp.asarray(_sqrtm(sx))
+    root_b = xp.asarray(_sqrtm(sb))
+    sx_d = xp.asarray(sx)
+    sd = float(np.sqrt(s2))
+    W = xp.zeros((runs, d, d))
+    W_sum = xp.zeros((runs, d, d))
+    n_avg = 0
+    first_avg = int(np.floor(average_from * steps))
+    rec_steps, rec_W = [], []
+    for step in progress(range(steps), desc="SGD pretraining"):
+        beta = gen.standard_normal((runs, batch, d), dtype=xp.float64) @ root_b
+        u = gram_times(gen, xp, root_x, beta, n, sd)
+        btu = beta.transpose(0, 2, 1) @ u                    # sum_b beta_b u_b^T
+        utu = u.transpose(0, 2, 1) @ u                       # sum_b u_b u_b^T
+        grad = -2.0 * sx_d @ (btu - W @ utu) / batch
+        W = W - lr * grad
+        if step >= first_avg:
+            W_sum = W_sum + W
+            n_avg += 1
+        if step % record == 0 or step == steps - 1:
+            rec_steps.append(step + 1)
+            rec_W.append(to_numpy(W))
+    W_avg = to_numpy(W_sum / n_avg)
+    rec = np.stack(rec_W, axis=1)                             # (runs, R, d, d)
+    loss = icl_loss(rec, sx, sb, n, s2)
+    return PretrainSGD(W_avg, to_numpy(W), np.asarray(rec_steps), np.asarray(loss), lr)
+
+
+# --------------------------------------------------------------------------- test-time training
+@dataclass(frozen=True)
+class TTTSim:
+    """Per-trial results of :func:`simulate_ttt`.
+
+    ``loss``: ``(trials, starts, len(etas))`` excess loss after the step (not normalised);
+    ``icl``: ``(trials, starts)`` excess loss before the step (fresh protocol: the exact fixed-task ICL
+    loss, identical across trials; same-context protocol: the error of this context).
+    """
+
+    loss: np.ndarray
+    icl: np.ndarray
+
+    def mean_se(self, field: str = "loss"):
+        a = getattr(self, field)
+        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
+
+
+def simulate_ttt(spectrum, w0, beta, n: int, k: int, etas, trials: int, protocol: str = "fresh",
+                 seed: int = 0, fresh_prompts: int | None = None) -> TTTSim:
+    r"""One gradient step of TTT on ``trials`` independent test prompts of the task ``beta``.
+
+    Per trial: a context of ``n`` noiseless pairs (:math:`u = X^\top y`), ``k`` labelled queries
+    sharing it, and for every start ``w0[s]`` (``(d, d)`` or a stack ``(S, d, d)``) and step
+    ``etas[s, e]`` (broadcast to ``(S, E)``) the update :math:`W_1 = W_0 + 2\eta\,gu^\top`,
+    :math:`g = X_{tr}^\top(y_{tr} - X_{tr}W_0u)`. The loss of :math:`W_1` is then evaluated exactly,
+    averaging analytically over the query and, for ``protocol="fresh"``, over a fresh context
+    (Chapter 6, ``eq-fresh-quadratic``); with ``fresh_prompts = m`` it is instead estimated from ``m``
+    sampled fresh prompts with sampled queries (used by the tests to check the exact evaluation).
+    ``spectrum``: eigenvalues of :math:`\Sigma_x` (diagonal, the library's eigenbasis convention).
+    """
+    xp = get_backend().module
+    lam_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
+    beta_h = np.asarray(to_numpy(_validate.vector_like(beta, lam_h, "beta")))
+    d = lam_h.size
+    W0_h = np.asarray(w0, dtype=float)
+    if W0_h.ndim == 2:
+        W0_h = W0_h[None]
+    if W0_h.ndim != 3 or W0_h.shape[1:] != (d, d) or not np.all(np.isfinite(W0_h)):
+        raise ValueError(f"w0 must be a finite ({d}, {d}) matrix or a stack (S, {d}, {d}), got {np.shape(w0)}")
+    S = W0_h.shape[0]
+    eta_h = np.asarray(etas, dtype=float)
+    if eta_h.ndim == 0:
+        eta_h = eta_h[None]
+    try:
+        eta_h = np.broadcast_to(eta_h, (S, eta_h.shape[-1]))
+    except ValueError:
+        raise ValueError(f"etas must broadcast to (starts, E) = ({S}, E), got shape {eta_h.shape}") from None
+    if not np.all(np.isfinite(eta_h)):
+        raise ValueError("etas must be finite")
+    n = _validate.positive_int(n, "n (the context length)")
+    k = _validate.positive_int(k, "k (the number of TTT examples)")
+    trials = _validate.positive_int(trials, "trials")
+    if protocol not in ("fresh", "same"):
+        raise ValueError(f"protocol must be 'fresh' or 'same', got {protocol!r}")
+    m = 1 if fresh_prompts is None else _validate.positive_int(fresh_prompts, "fresh_prompts")
+    if fresh_prompts is not None and protocol != "fresh":
+        raise ValueError("fresh_prompts is only meaningful with protocol='fresh'")
+    per_trial = 8 * (S * (6 * d + 4 * eta_h.shape[1]) + 2 * (n + k) + (m * (3 * d + n) if fresh_prompts else 0))
+    step = _chunk(per_trial, trials, "simulate_ttt")
+
+    lam = xp.asarray(lam_h)
+    root = xp.diag(xp.sqrt(lam))
+    b = xp.asarray(beta_h)
+    W0 = xp.asarray(W0_h)
+    t_eff = xp.asarray(2.0 * eta_h)                           # (S, E)
+    sb = lam * b
+    signal = float(beta_h @ (lam_h * beta_h))
+    # exact fresh-context ICL loss of each start (noiseless, fixed task)
+    wsb = W0 @ sb                                            # (S, d)
+    tr = ((W0 * lam[None, :, None]) * (W0 * lam[None, None, :])).sum(axis=(1, 2))  # tr(W0'S W0 S)
+    L0 = (signal - 2 * n * (wsb @ sb) + n * (n + 1) * ((wsb * lam) * wsb).sum(axis=-1) + n * signal * tr)
+    gen = rng(seed)
+    losses, icls = [], []
+    for start in progress(range(0, trials, step), desc="TTT trials"):
+        t = min(step, trials - start)
+        u = gram_times(gen, xp, root, xp.broadcast_to(b, (t, d)), n)             # (t, d)
+        e0 = b - (u[:, None, None, :] @ W0.transpose(0, 2, 1)[None])[..., 0, :]  # beta - W0 u, (t, S, d)
+        g = gram_times(gen, xp, root, e0, k)                                     # (t, S, d)
+        if protocol == "same":
+            uu = (u * u).sum(axis=-1)[:, None, None]                             # (t, 1, 1)
+            e_se = ((e0 * lam) * e0).sum(axis=-1)[..., None]
+            e_sg = ((e0 * lam) * g).sum(axis=-1)[..., None]
+            g_sg = ((g * lam) * g).sum(axis=-1)[..., None]
+            loss = e_se - 2 * t_eff * uu * e_sg + (t_eff * uu) ** 2 * g_sg
+            icl = e_se[..., 0]
+        elif fresh_prompts is None:
+            usb = (u * sb).sum(axis=-1)[:, None, None]                           # u^T Sigma beta
+            bsg = (g @ sb)[..., None]                                            # beta^T Sigma g
+            sw_sg = ((g * lam)[:, :, None, :] @ W0[None])[..., 0, :]            # W0^T Sigma g, (t, S, d)
+            bsw = ((sw_sg * sb[None, None, :]).sum(axis=-1))[..., None]          # beta^T Sigma W0^T Sigma g
+            usw = ((sw_sg * (u * lam)[:, None, :]).sum(axis=-1))[..., None]      # u^T Sigma W0^T Sigma g
+            gsg = ((g * lam) * g).sum(axis=-1)[..., None]
+            usu = ((u * lam) * u).sum(axis=-1)[:, None, None]
+            bb = n * bsg * usb - n * (n + 1) * bsw * usb - n * usw * signal
+            aa = n * (n + 1) * gsg * usb**2 + n * gsg * usu * signal
+            loss = L0[None, :, None] - 2 * t_eff * bb + t_eff**2 * aa
+            icl = xp.broadcast_to(L0, (t, S))
+        else:
+            up = gram_times(gen, xp, root, xp.broadcast_to(b, (t, m, d)), n)     # (t, m, d) fresh contexts
+            xq = gen.standard_normal((t, m, d), dtype=xp.float64) * xp.sqrt(lam)  # fresh queries
+            base = (up[:, :, None, None, :] @ W0.transpose(0, 2, 1)[None, None])[..., 0, :]  # W0 u'
+            uup = (up * u[:, None, :]).sum(axis=-1)                              # u^T u'
+            err0 = b - base                                                      # (t, m, S, d)
+            r0 = (xq[:, :, None, :] * err0).sum(axis=-1)                         # x'^T (beta - W0 u')
+            rg = xp.einsum("tmi,tsi->tms", xq, g)                                # x'^T g
+            pred = r0[..., None] - t_eff[None, None] * (uup[..., None, None] * rg[..., None])
+            loss = (pred**2).mean(axis=1)
+            icl = (r0**2).mean(axis=1)
+        losses.append(to_numpy(loss))
+        icls.append(to_numpy(icl))
+    return TTTSim(np.concatenate(losses), np.concatenate(icls))
+
+
+def simulate_ttt_multistep(spectrum, w0, beta, n: int, k: int, etas, trials: int, protocol: str = "fresh",
+                           seed: int = 0) -> np.ndarray:
+    r"""Several gradient steps of TTT on the same ``k`` examples and context (Chapter 6, exploration).
+
+    Step ``s`` uses size ``etas[..., s]`` (``etas``: ``(E, steps)``, one schedule per row). All updates
+    are rank one along :math:`u^\top`, so :math:`W_s = W_0 + v_su^\top` with
+    :math:`v_{s+1} = v_s + 2\eta_s X_{tr}^\top X_{tr}(e_0 - \|u\|^2 v_s)`. Returns the exact loss
+    (averaged over the query and, for ``"fresh"``, over a fresh context) after each step, shape
+    ``(trials, E, steps + 1)`` (entry 0 is the loss before TTT). ``w0`` is one ``(d, d)`` matrix.
+    """
+    xp = get_backend().module
+    lam_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
+    beta_h = np.asarray(to_numpy(_validate.vector_like(beta, lam_h, "beta")))
+    d = lam_h.size
+    W0_h = np.asarray(w0, dtype=float)
+    if W0_h.shape != (d, d) or not np.all(np.isfinite(W0_h)):
+        raise ValueError(f"w0 must be a finite ({d}, {d}) matrix, got shape {W0_h.shape}")
+    eta_h = np.atleast_2d(np.asarray(etas, dtype=float))
+    if eta_h.ndim != 2 or not np.all(np.isfinite(eta_h)):
+        raise ValueError(f"etas must be a finite (E, steps) array, got shape {np.shape(etas)}")
+    n = _validate.positive_int(n, "n (the context length)")
+    k = _validate.positive_int(k, "k (the number of TTT examples)")
+    trials = _validate.positive_int(trials, "trials")
+    if protocol not in ("fresh", "same"):
+        raise ValueError(f"protocol must be 'fresh' or 'same', got {protocol!r}")
+    E, steps = eta_h.shape
+    step = _chunk(8 * (k * d + 2 * d * d + 4 * E * d), trials, "simulate_ttt_multistep")
+    lam = xp.asarray(lam_h)
+    sqrt_lam = xp.sqrt(lam)
+    root = xp.diag(sqrt_lam)
+    b = xp.asarray(beta_h)
+    W0 = xp.asarray(W0_h)
+    sb = lam * b
+    signal = float(beta_h @ (lam_h * beta_h))
+    wsb = W0 @ sb
+    L0 = float(to_numpy(signal - 2 * n * (wsb @ sb) + n * (n + 1) * ((wsb * lam) @ wsb)
+                        + n * signal * ((W0 * lam[:, None]) * (W0 * lam[None, :])).sum()))
+    gen = rng(seed)
+    out = []
+    for start in progress(range(0, trials, step), desc="multi-step TTT"):
+        t = min(step, trials - start)
+        u = gram_times(gen, xp, root, xp.broadcast_to(b, (t, d)), n)                   # (t, d)
+        e0 = b - u @ W0.T                                                            # (t, d)
+        Xtr = gen.standard_normal((t, k, d), dtype=xp.float64) * sqrt_lam
+        G = Xtr.transpose(0, 2, 1) @ Xtr                                             # (t, d, d)
+        uu = (u * u).sum(axis=-1)[:, None]                                           # (t, 1)
+        usb = (u * sb).sum(axis=-1)[:, None]
+        usu = ((u * lam) * u).sum(axis=-1)[:, None]
+        v = xp.zeros((t, E, d))
+        res = []
+        for s_ in range(steps + 1):
+            if s_ > 0:
+                r = e0[:, None, :] - uu[..., None] * v                                  # (t, E, d)
+                v = v + 2.0 * xp.asarray(eta_h[:, s_ - 1])[None, :, None] * (r @ G)   # G symmetric
+            if protocol == "same":
+                r = e0[:, None, :] - uu[..., None] * v
+                loss = ((r * lam) * r).sum(axis=-1)
+            else:
+                bsg = v @ sb                                                         # (t, E)
+                sw_sg = (v * lam) @ W0                                               # W0^T Sigma v
+                bsw = sw_sg @ sb
+                usw = (sw_sg * (u * lam)[:, None, :]).sum(axis=-1)
+                gsg = ((v * lam) * v).sum(axis=-1)
+                bb = n * bsg * usb - n * (n + 1) * bsw * usb - n * usw * signal
+                aa = n * (n + 1) * gsg * usb**2 + n * gsg * usu * signal
+                loss = L0 - 2 * bb + aa
+            res.append(loss)
+        out.append(to_numpy(xp.stack(res, axis=-1)))
+    return np.concatenate(out)

@@ -1,0 +1,54 @@
+"""Claims bite, Chapter 6: a wrong TTT formula must fail the claim that checks it."""
+
+from __future__ import annotations
+
+import pytest
+
+from _bite import assert_claim_fails
+
+CHAPTER = "06_test_time_training.md"
+
+SABOTAGE = {
+    # the warm-start gain with a^2 instead of a^3 in the limit
+    "warm-gain-a-squared": (
+        "import dataclasses, numpy as _np, hdreg.theory.ttt as _t\n"
+        "_orig = _t.isotropic_losses\n"
+        "def _bad(alpha, gamma):\n"
+        "    r = _orig(alpha, gamma)\n"
+        "    a = 1 / (1 + _np.asarray(alpha, float))\n"
+        "    g = _np.asarray(gamma, float)\n"
+        "    return dataclasses.replace(r, warm=a - g / (1 + g) * a**2)\n"
+        "_t.isotropic_losses = _bad\n",
+        "approaches the limit as 1/d",
+    ),
+    # the threshold with (1 + alpha) instead of (1 + alpha)^2
+    "threshold-not-squared": (
+        "import numpy as _np, hdreg.theory.ttt as _t\n"
+        "_t.warm_start_threshold = lambda alpha: (1 + _np.asarray(alpha, float)) / (2 + _np.asarray(alpha, float))\n",
+        "cold start beats warm start at twice the threshold",
+    ),
+    # the exact isotropic E a with k^2 + k d (the k(k+1) fourth moment slip plus a dropped 1): loss too low
+    "isotropic-ea-slip": (
+        "import dataclasses, hdreg.theory.ttt as _t\n"
+        "_orig = _t.isotropic_ttt\n"
+        "def _bad(n, k, d, start='warm', protocol='fresh'):\n"
+        "    r = _orig(n, k, d, start, protocol)\n"
+        "    ma = r.mean_a * (k + d) / (k + d + 1) * 0.9\n"
+        "    return dataclasses.replace(r, mean_a=ma, after=r.before - r.mean_b**2 / ma, eta=r.mean_b / ma / 2)\n"
+        "_t.isotropic_ttt = _bad\n",
+        "simulated TTT loss matches the exact isotropic theory",
+    ),
+    # Sigma^3 and Sigma swapped in the general-covariance denominator
+    "general-sigma-powers-swapped": (
+        "import hdreg.theory.ttt as _t\n"
+        "_orig = _t._error_moment\n"
+        "_t._error_moment = lambda lam, w0, beta, n, A: _orig(lam, w0, beta, n, lam**4 / A)\n",
+        "general-covariance theory",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SABOTAGE))
+def test_broken_theory_fails_a_claim(case):
+    prelude, expected_label = SABOTAGE[case]
+    assert_claim_fails(CHAPTER, prelude, expected_label)
