@@ -35,7 +35,10 @@ def isotropic_kappa(gamma, lam):
     """Effective regularisation for Σ = I: the positive root of κ² + (1 - λ - γ)κ - λ = 0."""
     g, l = _args(gamma, lam)
     b = l + g - 1.0
-    k = 0.5 * (b + np.sqrt(b * b + 4.0 * l))
+    root = np.sqrt(b * b + 4.0 * l)
+    # Same root, written without cancellation: for b < 0 use kappa = 2 lam / (root - b).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(b >= 0, 0.5 * (b + root), 2.0 * l / (root - b))
     return float(k) if k.ndim == 0 else k
 
 

@@ -53,7 +53,9 @@ def mp_stieltjes(lam, gamma, sigma2=1.0):
     lam = np.asarray(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
     a = s * g * lam
     b = lam + s * (1 - g)
-    m = (-b + np.sqrt(b * b + 4 * a)) / (2 * a)
+    root = np.sqrt(b * b + 4 * a)
+    # Same root, written without cancellation: for b > 0 use m = 2 / (b + root).
+    m = np.where(b > 0, 2.0 / (b + root), (root - b) / (2 * a))
     return float(m) if m.ndim == 0 else m
 
 

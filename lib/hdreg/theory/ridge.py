@@ -39,8 +39,10 @@ __all__ = [
     "ridgeless_tau",
 ]
 
-# Budget (in array elements) for one (points x spectrum) block in the vectorised sums.
+# Budget (in array elements) for one (points x spectrum) block in the vectorised sums: small enough
+# to stay in cache on the CPU, large enough to fill the device with CuPy.
 _BLOCK = 1 << 22
+_BLOCK_CPU = 1 << 17
 
 
 def _moments(spec, kappa, xp, weights=None):
@@ -50,18 +52,25 @@ def _moments(spec, kappa, xp, weights=None):
     df1 = xp.empty(m)
     df2 = xp.empty(m)
     wsum = xp.empty(m) if weights is not None else None
-    step = max(1, _BLOCK // max(p, 1))
+    step = max(1, min(m, (_BLOCK_CPU if xp is np else _BLOCK) // max(p, 1)))
+    buf = xp.empty((step, p))  # reused: no (points x spectrum) temporaries are allocated per block
+    buf_w = xp.empty((step, p)) if weights is not None else None
     for s in range(0, m, step):
         k = kappa[s:s + step, None]
-        r = spec[None, :] / (spec[None, :] + k)
-        df1[s:s + step] = r.sum(axis=1)
-        r2 = r * r
-        df2[s:s + step] = r2.sum(axis=1)
+        r = buf[:k.shape[0]]
+        xp.add(spec, k, out=r)  # lambda_i + kappa
         if weights is not None:
             # kappa^2 * sum_i w_i / (lambda_i + kappa)^2  with w_i = lambda_i beta_i^2, written via
             # (1 - r_i) = kappa / (lambda_i + kappa) to stay finite as kappa -> 0.
-            one_minus = k / (spec[None, :] + k)
-            wsum[s:s + step] = (weights[None, :] * one_minus * one_minus).sum(axis=1)
+            one_minus = buf_w[:k.shape[0]]
+            xp.divide(k, r, out=one_minus)
+            xp.multiply(one_minus, one_minus, out=one_minus)
+            xp.multiply(one_minus, weights, out=one_minus)
+            wsum[s:s + step] = one_minus.sum(axis=1)
+        xp.divide(spec, r, out=r)  # r_i = lambda_i / (lambda_i + kappa)
+        df1[s:s + step] = r.sum(axis=1)
+        xp.multiply(r, r, out=r)
+        df2[s:s + step] = r.sum(axis=1)
     return df1, df2, wsum
 
 
@@ -73,6 +82,8 @@ def degrees_of_freedom(spectrum, kappa):
     k = xp.asarray(kappa, dtype=xp.float64)
     if np.any(to_numpy(k) < 0) or not np.all(np.isfinite(to_numpy(k))):
         raise ValueError("kappa must be finite and >= 0")
+    # Zero eigenvalues contribute nothing (and would give 0/0 at kappa = 0).
+    spec = spec[spec > 0]
     flat = k.reshape(-1)
     df1, df2, _ = _moments(spec, flat, xp)
     return df1.reshape(k.shape), df2.reshape(k.shape)
@@ -102,13 +113,88 @@ def _prepare(spectrum, n, lam):
     return spec, xp, n_h, lam_h, rank, mask
 
 
+# Initial guesses for kappa come from a table of df1 on a grid in log kappa (df1 depends on neither n
+# nor lam): at most one node per _TABLE_SHARE points, nodes no closer than _TABLE_STEP.
+_TABLE_STEP = 0.05
+_TABLE_SHARE = 16
+_TABLE_MIN = 8
+
+
+def _table_start(spec, xp, n_a, lam_a, lo, hi):
+    """Narrowed brackets and initial guesses (host arrays, in ``u = log kappa``) for every point.
+
+    ``df1`` and ``df1' = -(df1 - df2)`` are computed exactly at ``G`` nodes spanning all brackets.
+    Because ``g(u) = 1 - lam e^{-u} - df1(e^u)/n`` is increasing, the signs of ``g`` at the nodes
+    locate each root in one cell (a vectorised binary search, O(log G) cheap passes); a cubic
+    Hermite interpolant of ``df1`` on that cell then gives the starting point for the exact Newton
+    iteration. Nothing here is trusted beyond the signs at the nodes: accuracy comes from the exact
+    iteration in :func:`_solve_kappa`.
+    """
+    m = n_a.size
+    u0, u1 = float(lo.min()), float(hi.max())
+    g_nodes = int(np.clip(np.ceil((u1 - u0) / _TABLE_STEP) + 1, _TABLE_MIN,
+                          max(_TABLE_MIN, m // _TABLE_SHARE)))
+    nodes = np.linspace(u0, u1, g_nodes)
+    h = nodes[1] - nodes[0]
+    d1, d2, _ = _moments(spec, xp.asarray(np.exp(nodes)), xp)
+    d1, d2 = to_numpy(d1), to_numpy(d2)
+    slope = d2 - d1  # d df1 / du
+    ridgeless = lam_a == 0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        exp_minus = np.exp(-nodes)
+
+        def g_at(j):
+            shrink = lam_a * exp_minus[j]  # lam / kappa at the nodes
+            return 1.0 - np.where(ridgeless, 0.0, shrink) - d1[j] / n_a
+
+        # Binary search for the cell [nodes[a], nodes[b]], b = a + 1, with g(a) < 0 <= g(b).
+        a = np.zeros(m, dtype=np.int64)
+        b = np.full(m, g_nodes - 1, dtype=np.int64)
+        while True:
+            open_ = b - a > 1
+            if not open_.any():
+                break
+            mid = (a + b) // 2
+            neg = g_at(mid) < 0
+            a = np.where(open_ & neg, mid, a)
+            b = np.where(open_ & ~neg, mid, b)
+        new_lo = np.maximum(lo, nodes[a])
+        new_hi = np.minimum(hi, nodes[b])
+        bad = ~(new_lo < new_hi)  # a root on a node, within rounding: keep the analytic bracket
+        new_lo = np.where(bad, lo, new_lo)
+        new_hi = np.where(bad, hi, new_hi)
+        # Cubic Hermite interpolant of df1 on the cell; root of the interpolated g by a few Newton
+        # steps (O(1) per point), started from the secant through the exact end values.
+        ga, gb = g_at(a), g_at(b)
+        t = np.where(gb > ga, np.clip(-ga / (gb - ga), 0.0, 1.0), 0.5)
+        fa, fb, sa, sb = d1[a], d1[b], h * slope[a], h * slope[b]
+        for _ in range(4):
+            t2, t3 = t * t, t * t * t
+            hval = ((2 * t3 - 3 * t2 + 1) * fa + (t3 - 2 * t2 + t) * sa + (3 * t2 - 2 * t3) * fb
+                    + (t3 - t2) * sb)
+            hder = (6 * t2 - 6 * t) * (fa - fb) + (3 * t2 - 4 * t + 1) * sa + (3 * t2 - 2 * t) * sb
+            shrink = np.where(ridgeless, 0.0, lam_a * np.exp(-(nodes[a] + h * t)))
+            gt = 1.0 - shrink - hval / n_a
+            dgt = h * shrink - hder / n_a  # d g / d t
+            t = np.where(dgt > 0, np.clip(t - gt / dgt, 0.0, 1.0), t)
+    start = np.clip(nodes[a] + h * t, new_lo, new_hi)
+    return new_lo, new_hi, start
+
+
 def _solve_kappa(spec, xp, n_h, lam_h, rank, tol=1e-14, max_iter=100):
     """Vectorised safeguarded Newton on ``g(u) = 1 - lam e^{-u} - df1(e^u)/n`` in ``u = log kappa``.
 
     ``g`` is increasing in ``u``; the bracket ``[lo, hi]`` always contains the root:
     ``kappa >= lam`` and ``kappa >= lambda_min (rank/n - 1)`` (ridgeless, rank > n) from below,
-    ``kappa <= lam + tr(Sigma)/n`` from above. A Newton step leaving the bracket is replaced by
-    bisection, so convergence is guaranteed; it is quadratic near the root.
+    ``kappa <= lam + tr(Sigma)/n`` from above. :func:`_table_start` narrows it to one cell of a grid
+    and supplies a starting point. A Newton step leaving the bracket is replaced by bisection, so
+    convergence is guaranteed; it is quadratic near the root.
+
+    Stopping rule. With ``r_i = lambda_i/(lambda_i + kappa)`` one has ``dr_i/du = -r_i(1 - r_i)`` and
+    ``g'' = -lam e^{-u} - sum_i r_i(1-r_i)(1-2r_i)/n``, so ``|g''| <= g'``. Hence a Newton step of
+    length ``|d| <= 0.1`` computed from exact ``g, g'`` lands within ``1.3 d^2`` of the root; the
+    iteration stops as soon as that bound is below ``tol`` (relative accuracy of kappa), or when a
+    step changes ``u`` by less than ``tol max(1, |u|)``.
     """
     shape = n_h.shape
     n_f = n_h.reshape(-1)
@@ -122,31 +208,36 @@ def _solve_kappa(spec, xp, n_h, lam_h, rank, tol=1e-14, max_iter=100):
     if not np.any(active):
         return kappa.reshape(shape)
     idx = np.flatnonzero(active)
-    n_a = xp.asarray(n_f[idx])
-    lam_a = xp.asarray(lam_f[idx])
     lo_h = np.maximum(lam_f[idx], np.where(rank > n_f[idx], lam_min * (rank / n_f[idx] - 1.0), 0.0))
     hi_h = lam_f[idx] + trace / n_f[idx]
-    lo = xp.log(xp.asarray(lo_h))
-    hi = xp.log(xp.asarray(hi_h))
-    u = 0.5 * (lo + hi)
+    lo_h, hi_h, u_h = _table_start(spec, xp, n_f[idx], lam_f[idx], np.log(lo_h), np.log(hi_h))
+    n_a = xp.asarray(n_f[idx])
+    lam_a = xp.asarray(lam_f[idx])
+    lo = xp.asarray(lo_h)
+    hi = xp.asarray(hi_h)
+    u = xp.asarray(u_h)
     todo = xp.arange(idx.size)
     for _ in range(max_iter):
-        k = xp.exp(u[todo])
+        uu = u[todo]
+        k = xp.exp(uu)
         df1, df2, _ = _moments(spec, k, xp)
         nn, ll = n_a[todo], lam_a[todo]
         g = 1.0 - ll / k - df1 / nn
         dg = ll / k + (df1 - df2) / nn
         neg = g < 0
-        lo[todo] = xp.where(neg, u[todo], lo[todo])
-        hi[todo] = xp.where(neg, hi[todo], u[todo])
-        step = g / dg
-        new = u[todo] - step
-        outside = (new <= lo[todo]) | (new >= hi[todo])
+        lo[todo] = xp.where(neg, uu, lo[todo])
+        hi[todo] = xp.where(neg, hi[todo], uu)
+        with np.errstate(divide="ignore", invalid="ignore"):  # dg = 0 can happen in rounding
+            step = g / dg
+        exact = g == 0
+        new = xp.where(exact, uu, uu - step)
+        scale = tol * xp.maximum(1.0, xp.abs(uu))
+        accept = exact | (1.3 * step * step <= scale)  # Newton error bound (see above): converged
+        outside = ~((new > lo[todo]) & (new < hi[todo])) & ~accept  # also catches nan
         new = xp.where(outside, 0.5 * (lo[todo] + hi[todo]), new)
-        change = xp.abs(new - u[todo])
+        done = accept | (xp.abs(new - uu) <= scale)
         u[todo] = new
-        keep = change > tol * xp.maximum(1.0, xp.abs(new))
-        todo = todo[keep]
+        todo = todo[~done]
         if todo.size == 0:
             break
     else:  # pragma: no cover - the safeguarded iteration always converges well before this
@@ -222,9 +313,11 @@ def ridge_risk(spectrum, beta, n, lam, noise_var) -> RidgeRisk:
     bias = wsum / denom
     variance = sigma2 * df2 / (n_b - df2)
     risk = bias + variance
-    # lam / kappa = 1 - df1/n; exactly 0 for the interpolator (lam = 0, n < rank), where the
-    # subtraction would leave rounding noise.
-    shrink = np.where((lam_h == 0) & (n_h < rank), 0.0, 1.0 - df1 / n_b)
+    # lam / kappa = 1 - df1/n. Use the ratio wherever kappa > 0: it is exactly 0 for the interpolator
+    # (lam = 0, n < rank) and keeps full relative accuracy for lam << kappa, where the subtraction
+    # cancels to rounding noise (relative error ~1e-4 at lam = 1e-14). kappa = 0 (ridgeless,
+    # n > rank) needs the subtraction: 1 - rank/n.
+    shrink = np.where(kappa > 0, lam_h / np.where(kappa > 0, kappa, 1.0), 1.0 - df1 / n_b)
     train = shrink**2 * (risk + sigma2)
 
     def out(a):
