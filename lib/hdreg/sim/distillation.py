@@ -1,0 +1,304 @@
+r"""Monte-Carlo surrogate-to-target and two-stage (teacher → student) regression (Chapter 4).
+
+Batched over trials, over several surrogates sharing the same design and noise (common random
+numbers, so that differences between surrogates have small Monte-Carlo error), and over a ridge
+path. Runs on the active backend (NumPy or CuPy) with the chunking of :mod:`hdreg.sim.ridge`; only
+per-trial summaries come back as NumPy arrays.
+
+* :func:`simulate_surrogate_target`: the target is fitted on ``n`` samples labelled
+  :math:`y = X\beta^s + \varepsilon` for each surrogate :math:`\beta^s`, and its risk is measured
+  against :math:`\beta_\star`.
+* :func:`simulate_two_stage`: a teacher (ridge on a subset of the features) is fitted on ``m``
+  ground-truth samples; a student (all features) is fitted on ``n`` fresh inputs labelled by the
+  teacher, and, on the same inputs, on ground-truth labels (the strong-label baseline).
+* :func:`digits_weak_to_strong`: the same protocol on scikit-learn's bundled digits data set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _validate
+from ..backend import get_backend, rng, to_numpy
+from ..profiles import progress
+from .ridge import _chunk
+
+__all__ = ["SurrogateSim", "simulate_surrogate_target", "TwoStageSim", "simulate_two_stage",
+           "DigitsW2S", "digits_weak_to_strong"]
+
+
+def _ridge_batch(xp, X, Y, nlam):
+    r"""Ridge coefficients for a batch: ``X`` (t, n, p), ``Y`` (t, n, S), ``nlam`` (L,) = n·λ.
+
+    Returns ``(t, p, S, L)``. One eigendecomposition of the smaller Gram matrix per trial; a zero
+    penalty gives the minimum-norm least-squares solution (eigenvalues below a relative tolerance are
+    treated as exact zeros, as in :func:`hdreg.sim.ridge.simulate_ridge_path`).
+    """
+    t, n, p = X.shape
+    Xt = X.transpose(0, 2, 1)
+    if n < p:
+        d, U = xp.linalg.eigh(X @ Xt)
+        A = U.transpose(0, 2, 1) @ Y  # (t, n, S)
+    else:
+        d, U = xp.linalg.eigh(Xt @ X)
+        A = U.transpose(0, 2, 1) @ (Xt @ Y)  # (t, p, S)
+    d = xp.clip(d, 0.0, None)
+    shifted = d[:, :, None] + nlam[None, None, :]  # (t, r, L)
+    tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
+    inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
+    C = A[:, :, :, None] * inv[:, :, None, :]  # (t, r, S, L)
+    r = C.shape[1]
+    flat = C.reshape(t, r, -1)
+    B = Xt @ (U @ flat) if n < p else U @ flat
+    return B.reshape(t, p, Y.shape[2], nlam.shape[0])
+
+
+def _risk(xp, spec, B, b_star):
+    """``||B - b_star||_Sigma^2`` over the coefficient axis 1 of ``B`` (t, p, ...)."""
+    shape = (1, -1) + (1,) * (B.ndim - 2)
+    err = B - b_star.reshape(shape)
+    return (spec.reshape(shape) * err * err).sum(axis=1)
+
+
+def _lams(lams):
+    lams_h = np.atleast_1d(np.asarray(to_numpy(lams), dtype=np.float64))
+    if lams_h.ndim != 1:
+        raise ValueError(f"lams must be a scalar or a 1-D array, got shape {lams_h.shape}")
+    _validate.nonneg(lams_h, "lams")
+    return lams_h
+
+
+@dataclass(frozen=True)
+class SurrogateSim:
+    """Per-trial risks against β*, shape ``(trials, S, L)`` for ``S`` surrogates and ``L`` penalties.
+    ``coef_mean`` (only with ``return_mean_coef=True``) is the average target, ``(p, S, L)``."""
+
+    lams: np.ndarray
+    risk: np.ndarray
+    coef_mean: np.ndarray | None = None
+
+    def mean_se(self):
+        r = self.risk
+        return r.mean(axis=0), r.std(axis=0, ddof=1) / np.sqrt(r.shape[0])
+
+
+def simulate_surrogate_target(spectrum, beta_star, surrogates, n: int, noise_var: float, trials: int,
+                              lams=0.0, seed: int = 0, return_mean_coef: bool = False,
+                              desc: str = "surrogate-to-target") -> SurrogateSim:
+    r"""Fit ridge (every penalty in ``lams``; ``0`` is min-norm) on ``n`` samples
+    :math:`x \sim N(0, \mathrm{diag(spectrum)})`, labels :math:`x^\top\beta^s + \varepsilon`, for each
+    row :math:`\beta^s` of ``surrogates`` (shape ``(S, p)`` or ``(p,)``). All surrogates share the design
+    and the noise within a trial. Returns the risk :math:`\|\hat\beta - \beta_\star\|_\Sigma^2`.
+    """
+    xp = get_backend().module
+    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
+    b_h = np.asarray(to_numpy(_validate.vector_like(beta_star, spec_h, "beta_star")))
+    sur = np.asarray(to_numpy(surrogates), dtype=np.float64)
+    if sur.ndim == 1:
+        sur = sur[None, :]
+    if sur.ndim != 2 or sur.shape[1] != spec_h.size:
+        raise ValueError(f"surrogates must have shape (S, {spec_h.size}) or ({spec_h.size},), "
+                         f"got {np.shape(surrogates)}")
+    if not np.all(np.isfinite(sur)):
+        raise ValueError("surrogates must be finite")
+    n = _validate.positive_int(n, "n")
+    trials = _validate.positive_int(trials, "trials")
+    lams_h = _lams(lams)
+    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    p, S, L = spec_h.size, sur.shape[0], lams_h.size
+    rank = int(np.count_nonzero(spec_h > 0))
+    if np.any(lams_h == 0) and n == rank:
+        raise ValueError(f"ridgeless (lam = 0) with n = rank(Sigma) = {rank} is the interpolation "
+                         "threshold, where the risk has no finite mean; use lam > 0 or n != rank")
+    r = min(n, p)
+    per_trial = 8 * (2 * n * p + 3 * r * r + 3 * r * S * L + 3 * p * S * L + n * S)
+    step = _chunk(per_trial, trials, "simulate_surrogate_target")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    b_star = xp.asarray(b_h)
+    sur_d = xp.asarray(sur.T)  # (p, S)
+    nlam = xp.asarray(n * lams_h)
+    gen = rng(seed)
+    risks = []
+    coef_sum = xp.zeros((p, S, L)) if return_mean_coef else None
+    for start in progress(range(0, trials, step), desc=desc):
+        t = min(step, trials - start)
+        X = gen.standard_normal((t, n, p), dtype=xp.float64) * sqrt_spec
+        noise = sigma * gen.standard_normal((t, n, 1), dtype=xp.float64)
+        Y = X @ sur_d + noise  # (t, n, S)
+        B = _ridge_batch(xp, X, Y, nlam)
+        risks.append(to_numpy(_risk(xp, spec, B, b_star)))
+        if return_mean_coef:
+            coef_sum += B.sum(axis=0)
+    coef_mean = to_numpy(coef_sum) / trials if return_mean_coef else None
+    return SurrogateSim(lams_h, np.concatenate(risks), coef_mean)
+
+
+@dataclass(frozen=True)
+class TwoStageSim:
+    """Per-trial risks: ``teacher`` (trials,), ``student`` and ``strong`` (trials, L)."""
+
+    lams: np.ndarray
+    teacher: np.ndarray
+    student: np.ndarray
+    strong: np.ndarray
+
+    def mean_se(self, field: str):
+        a = getattr(self, field)
+        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
+
+    def gap(self, better: str, worse: str):
+        """Mean and standard error of the paired difference ``worse - better`` (per penalty)."""
+        a, b = getattr(self, better), getattr(self, worse)
+        if a.ndim == 1:
+            a = a[:, None]
+        if b.ndim == 1:
+            b = b[:, None]
+        d = b - a
+        return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(d.shape[0])
+
+
+def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, trials: int,
+                       features=None, lam_teacher: float = 0.0, lams=0.0, target_noise_var: float = 0.0,
+                       seed: int = 0, desc: str = "two-stage") -> TwoStageSim:
+    r"""Teacher → student, ``trials`` times.
+
+    Teacher: ridge (``lam_teacher``; ``0`` is min-norm) on the features selected by ``features``
+    (``None``: all; int ``k``: the ``k`` leading ones; boolean mask), fitted on ``m`` samples
+    :math:`y = x^\top\beta_\star + \varepsilon` (all ``p`` features generate the labels). Student: ridge
+    with every penalty in ``lams`` on all features, fitted on ``n`` fresh inputs labelled
+    :math:`x^\top\beta^s + \varepsilon_t` (``Var ε_t = target_noise_var``); on the same inputs it is also
+    fitted on ground-truth labels :math:`x^\top\beta_\star + \varepsilon` (the strong-label baseline).
+    """
+    from ..theory.distillation import _features_mask  # noqa: PLC0415
+
+    xp = get_backend().module
+    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
+    b_h = np.asarray(to_numpy(_validate.vector_like(beta_star, spec_h, "beta_star")))
+    seen = _features_mask(features, spec_h)
+    m = _validate.positive_int(m, "m")
+    n = _validate.positive_int(n, "n")
+    trials = _validate.positive_int(trials, "trials")
+    lams_h = _lams(lams)
+    lam_t = float(_validate.nonneg(lam_teacher, "lam_teacher"))
+    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    sigma_t = float(np.sqrt(float(_validate.nonneg(target_noise_var, "target_noise_var"))))
+    p, k, L = spec_h.size, int(seen.sum()), lams_h.size
+    rank_s = int(np.count_nonzero(spec_h[seen] > 0))
+    if lam_t == 0 and m == rank_s:
+        raise ValueError(f"a ridgeless teacher with m = {m} samples on {rank_s} features sits on the "
+                         "interpolation threshold; use lam_teacher > 0 or another m")
+    rank = int(np.count_nonzero(spec_h > 0))
+    if np.any(lams_h == 0) and n == rank:
+        raise ValueError(f"ridgeless student (lam = 0) with n = rank(Sigma) = {rank} is the "
+                         "interpolation threshold; use lam > 0 or n != rank")
+    rt, r = min(m, k), min(n, p)
+    per_trial = 8 * (m * p + m * k + 3 * rt * rt + 2 * n * p + 3 * r * r + 8 * p * L + 4 * n)
+    step = _chunk(per_trial, trials, "simulate_two_stage")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    b_star = xp.asarray(b_h)
+    seen_idx = xp.asarray(np.flatnonzero(seen))
+    nlam_t = xp.asarray(np.array([m * lam_t]))
+    nlam = xp.asarray(n * lams_h)
+    gen = rng(seed)
+    teach, stud, strong = [], [], []
+    for start in progress(range(0, trials, step), desc=desc):
+        t = min(step, trials - start)
+        Xs = gen.standard_normal((t, m, p), dtype=xp.float64) * sqrt_spec
+        ys = Xs @ b_star + sigma * gen.standard_normal((t, m), dtype=xp.float64)
+        Bs = _ridge_batch(xp, Xs[:, :, seen_idx], ys[:, :, None], nlam_t)[:, :, 0, 0]  # (t, k)
+        beta_s = xp.zeros((t, p))
+        beta_s[:, seen_idx] = Bs
+        err = beta_s - b_star
+        teach.append(to_numpy((spec * err * err).sum(axis=1)))
+        X = gen.standard_normal((t, n, p), dtype=xp.float64) * sqrt_spec
+        eps = gen.standard_normal((t, n), dtype=xp.float64)
+        y_teacher = (X @ beta_s[:, :, None])[:, :, 0] + sigma_t * eps
+        y_true = X @ b_star + sigma * eps
+        B = _ridge_batch(xp, X, xp.stack([y_teacher, y_true], axis=2), nlam)  # (t, p, 2, L)
+        risk = to_numpy(_risk(xp, spec, B, b_star))  # (t, 2, L)
+        stud.append(risk[:, 0, :])
+        strong.append(risk[:, 1, :])
+    return TwoStageSim(lams_h, np.concatenate(teach), np.concatenate(stud), np.concatenate(strong))
+
+
+@dataclass(frozen=True)
+class DigitsW2S:
+    """Test mean squared errors (one row per random split) of the weak teacher, the strong student
+    trained on the teacher's predictions, and the strong student trained on true labels."""
+
+    teacher: np.ndarray
+    student: np.ndarray
+    strong: np.ndarray
+    settings: dict
+
+    def mean_se(self, field: str):
+        a = getattr(self, field)
+        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
+
+    def gap(self, better: str, worse: str):
+        d = getattr(self, worse) - getattr(self, better)
+        return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(d.shape[0])
+
+
+def digits_weak_to_strong(splits: int, m: int, n: int, teacher: str = "tree", weak_size: int = 4,
+                          strong_alpha: float = 1e-3, gamma: float = 0.02, n_test: int = 500,
+                          seed: int = 0) -> DigitsW2S:
+    r"""Weak-to-strong on scikit-learn's bundled ``load_digits`` (1797 images of 8×8 pixels, offline).
+
+    The task is to regress the one-hot encoding of the digit (10 outputs), scored by the test mean
+    squared error summed over the outputs. For each random split:
+
+    * a *weak teacher* is fitted on ``m`` labelled images: ``teacher="tree"``, a regression tree of
+      depth ``weak_size``; or ``teacher="pca"``, ridge regression (penalty 1) on the first
+      ``weak_size`` principal components of the pixels;
+    * a *strong student*, RBF kernel ridge regression (``gamma``, penalty ``strong_alpha``), is fitted
+      on ``n`` other images labelled by the teacher's predictions;
+    * the same student is fitted on the true labels of the same ``n`` images (strong labels);
+
+    all three are scored on ``n_test`` held-out images. NumPy and scikit-learn only (CPU).
+    """
+    from sklearn.datasets import load_digits  # noqa: PLC0415
+    from sklearn.decomposition import PCA  # noqa: PLC0415
+    from sklearn.kernel_ridge import KernelRidge  # noqa: PLC0415
+    from sklearn.linear_model import Ridge  # noqa: PLC0415
+    from sklearn.pipeline import make_pipeline  # noqa: PLC0415
+    from sklearn.tree import DecisionTreeRegressor  # noqa: PLC0415
+
+    splits = _validate.positive_int(splits, "splits")
+    m = _validate.positive_int(m, "m")
+    n = _validate.positive_int(n, "n")
+    n_test = _validate.positive_int(n_test, "n_test")
+    weak_size = _validate.positive_int(weak_size, "weak_size")
+    if teacher not in ("tree", "pca"):
+        raise ValueError(f"teacher must be 'tree' or 'pca', got {teacher!r}")
+    X, labels = load_digits(return_X_y=True)
+    X = X / 16.0
+    Y = np.eye(10)[labels]
+    if m + n + n_test > X.shape[0]:
+        raise ValueError(f"m + n + n_test = {m + n + n_test} exceeds the {X.shape[0]} images")
+    gen = np.random.default_rng(seed)
+    out = {"teacher": [], "student": [], "strong": []}
+    for j in range(splits):
+        perm = gen.permutation(X.shape[0])
+        i_t, i_s, i_e = perm[:m], perm[m:m + n], perm[m + n:m + n + n_test]
+        if teacher == "tree":
+            weak = DecisionTreeRegressor(max_depth=weak_size, random_state=j)
+        else:
+            weak = make_pipeline(PCA(n_components=weak_size), Ridge(alpha=1.0))
+        weak.fit(X[i_t], Y[i_t])
+        student = KernelRidge(alpha=strong_alpha, kernel="rbf", gamma=gamma).fit(X[i_s], weak.predict(X[i_s]))
+        strong = KernelRidge(alpha=strong_alpha, kernel="rbf", gamma=gamma).fit(X[i_s], Y[i_s])
+
+        def mse(pred):
+            return float(((pred - Y[i_e]) ** 2).sum(axis=1).mean())
+
+        out["teacher"].append(mse(weak.predict(X[i_e])))
+        out["student"].append(mse(student.predict(X[i_e])))
+        out["strong"].append(mse(strong.predict(X[i_e])))
+    settings = dict(splits=splits, m=m, n=n, teacher=teacher, weak_size=weak_size,
+                    strong_alpha=strong_alpha, gamma=gamma, n_test=n_test, seed=seed)
+    return DigitsW2S(*(np.array(out[k]) for k in ("teacher", "student", "strong")), settings)

@@ -1,0 +1,126 @@
+"""hdreg.sim.distillation: batched surrogate-to-target and two-stage simulators against explicit solves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _hdreg_fixtures import clean_env, power_law  # noqa: F401
+
+from hdreg import backend
+from hdreg.sim.distillation import (digits_weak_to_strong, simulate_surrogate_target,
+                                    simulate_two_stage)
+from hdreg.sim.ridge import simulate_ridge_path
+
+
+def _problem(p=40):
+    spec = power_law(p, 1.5)
+    return spec, np.sqrt(np.arange(1, p + 1) ** -1.5 / spec)
+
+
+def _fit(X, y, lam):
+    n, p = X.shape
+    if lam == 0:
+        return np.linalg.lstsq(X, y, rcond=None)[0]
+    return np.linalg.solve(X.T @ X + n * lam * np.eye(p), X.T @ y)
+
+
+@pytest.mark.parametrize("n", [15, 60])  # over- and under-parameterised target
+def test_surrogate_target_matches_explicit_solves(n):
+    spec, beta = _problem()
+    rs = np.random.default_rng(0)
+    surr = np.stack([beta, 0.5 * beta, rs.standard_normal(40)])
+    lams = [0.0, 0.05]
+    trials, noise = 4, 0.2
+    sim = simulate_surrogate_target(spec, beta, surr, n, noise, trials=trials, lams=lams, seed=3,
+                                    return_mean_coef=True)
+    gen = backend.rng(3)
+    X = gen.standard_normal((trials, n, 40)) * np.sqrt(spec)
+    eps = np.sqrt(noise) * gen.standard_normal((trials, n, 1))[:, :, 0]
+    ref = np.empty((trials, 3, 2))
+    coef = np.zeros((40, 3, 2))
+    for t in range(trials):
+        for s_, b_s in enumerate(surr):
+            for j, lam in enumerate(lams):
+                b = _fit(X[t], X[t] @ b_s + eps[t], lam)
+                ref[t, s_, j] = np.sum(spec * (b - beta) ** 2)
+                coef[:, s_, j] += b / trials
+    np.testing.assert_allclose(sim.risk, ref, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(sim.coef_mean, coef, rtol=1e-7, atol=1e-10)
+
+
+def test_ground_truth_surrogate_reproduces_ridge_path():
+    spec, beta = _problem()
+    a = simulate_surrogate_target(spec, beta, beta, 25, 0.3, trials=5, lams=[0.0, 0.1], seed=8)
+    b = simulate_ridge_path(spec, beta, 25, [0.0, 0.1], 0.3, trials=5, seed=8)
+    np.testing.assert_allclose(a.risk[:, 0, :], b.risk, rtol=1e-8)
+
+
+def test_chunking_does_not_change_results(monkeypatch):
+    spec, beta = _problem()
+    whole = simulate_surrogate_target(spec, beta, beta, 20, 0.1, trials=6, seed=2)
+    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", str(2.5e5 / 2**30))  # room for about one trial
+    parts = simulate_surrogate_target(spec, beta, beta, 20, 0.1, trials=6, seed=2)
+    assert parts.risk.shape == whole.risk.shape
+    # different chunking draws in a different order: compare in distribution only
+    assert np.all(np.isfinite(parts.risk))
+
+
+@pytest.mark.parametrize("k,m", [(10, 30), (30, 20)])  # under- and over-parameterised teacher
+def test_two_stage_matches_explicit_solves(k, m):
+    spec, beta = _problem()
+    n, trials, noise, tnoise = 25, 3, 0.2, 0.05
+    sim = simulate_two_stage(spec, beta, m, n, noise, trials=trials, features=k, lam_teacher=0.0,
+                             lams=[0.0, 0.02], target_noise_var=tnoise, seed=6)
+    gen = backend.rng(6)
+    Xs = gen.standard_normal((trials, m, 40)) * np.sqrt(spec)
+    ys = Xs @ beta + np.sqrt(noise) * gen.standard_normal((trials, m))
+    X = gen.standard_normal((trials, n, 40)) * np.sqrt(spec)
+    eps = gen.standard_normal((trials, n))
+    for t in range(trials):
+        b_s = np.zeros(40)
+        b_s[:k] = _fit(Xs[t][:, :k], ys[t], 0.0)
+        assert sim.teacher[t] == pytest.approx(np.sum(spec * (b_s - beta) ** 2), rel=1e-7)
+        for j, lam in enumerate([0.0, 0.02]):
+            b = _fit(X[t], X[t] @ b_s + np.sqrt(tnoise) * eps[t], lam)
+            assert sim.student[t, j] == pytest.approx(np.sum(spec * (b - beta) ** 2), rel=1e-7)
+            b = _fit(X[t], X[t] @ beta + np.sqrt(noise) * eps[t], lam)
+            assert sim.strong[t, j] == pytest.approx(np.sum(spec * (b - beta) ** 2), rel=1e-7)
+    g, se = sim.gap("student", "teacher")
+    assert g.shape == (2,) and np.all(se >= 0)
+
+
+def test_digits_protocol_runs_offline():
+    res = digits_weak_to_strong(2, m=60, n=100, teacher="pca", weak_size=4, n_test=100, seed=1)
+    assert res.teacher.shape == res.student.shape == res.strong.shape == (2,)
+    assert np.all(res.strong > 0)
+    with pytest.raises(ValueError, match="teacher"):
+        digits_weak_to_strong(2, m=60, n=100, teacher="svm")
+    with pytest.raises(ValueError, match="exceeds"):
+        digits_weak_to_strong(2, m=1000, n=1000)
+
+
+BAD = [
+    (lambda s, b: simulate_surrogate_target(s, b, b[:-1], 10, 0.1, trials=2), "surrogates"),
+    (lambda s, b: simulate_surrogate_target(s, b, np.ones((2, 2, s.size)), 10, 0.1, trials=2), "surrogates"),
+    (lambda s, b: simulate_surrogate_target(s, b, b * np.inf, 10, 0.1, trials=2), "finite"),
+    (lambda s, b: simulate_surrogate_target(s, b[:-1], b, 10, 0.1, trials=2), "beta_star"),
+    (lambda s, b: simulate_surrogate_target(s, b, b, 10, -0.1, trials=2), "noise_var"),
+    (lambda s, b: simulate_surrogate_target(s, b, b, 0, 0.1, trials=2), "n"),
+    (lambda s, b: simulate_surrogate_target(s, b, b, 10, 0.1, trials=0), "trials"),
+    (lambda s, b: simulate_surrogate_target(s, b, b, 10, 0.1, trials=2, lams=[-1.0]), "lams"),
+    (lambda s, b: simulate_surrogate_target(s, b, b, s.size, 0.1, trials=2), "threshold"),
+    (lambda s, b: simulate_surrogate_target(-s, b, b, 10, 0.1, trials=2), "non-negative"),
+    (lambda s, b: simulate_two_stage(s, b, 10, 10, 0.1, trials=2, features=10), "threshold"),
+    (lambda s, b: simulate_two_stage(s, b, 20, 10, 0.1, trials=2, features=np.ones(3, dtype=bool)), "features"),
+    (lambda s, b: simulate_two_stage(s, b, 20, 10, 0.1, trials=2, lam_teacher=-1.0), "lam_teacher"),
+    (lambda s, b: simulate_two_stage(s, b, 20, 10, 0.1, trials=2, target_noise_var=-1.0), "target_noise_var"),
+    (lambda s, b: simulate_two_stage(s, b, 0, 10, 0.1, trials=2), "m"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BAD)))
+def test_bad_input_raises(case):
+    spec, beta = _problem()
+    fn, word = BAD[case]
+    with pytest.raises(ValueError, match=word):
+        fn(spec, beta)
