@@ -1,0 +1,184 @@
+r"""Monte-Carlo random-feature ridge regression, batched over trials and a whole λ-path (Chapter 3).
+
+Each trial draws fresh inputs :math:`X\in\mathbb R^{n\times D}` (rows :math:`\mathcal N(0,\Sigma)`),
+labels :math:`y = X\beta_\star+\varepsilon`, and fresh feature weights :math:`F\in\mathbb R^{D\times p}`,
+then fits ridge on the features :math:`Z` with the normalised penalty
+:math:`\frac1n\|y-Zw\|^2+\lambda\|w\|^2` for every λ on the path from one eigendecomposition of the
+smaller Gram matrix (:math:`ZZ^\top` if ``n < p``, else :math:`Z^\top Z`), exactly as
+:mod:`hdreg.sim.ridge` does for plain ridge. ``λ = 0`` is the minimum-norm solution.
+
+Two feature maps:
+
+``"linear"``
+    :math:`z = F^\top x/\sqrt p`, :math:`F_{ij}\sim\mathcal N(0,1)`; any diagonal Σ. The excess risk
+    :math:`\|\Sigma^{1/2}(F\hat w/\sqrt p-\beta_\star)\|^2` is computed exactly.
+``"relu"``
+    :math:`z_j = (\mathrm{relu}(u_j) - \mu_0)/\sqrt p`, :math:`u_j = f_j^\top x/\sqrt{sD}` with
+    :math:`\|f_j\| = \sqrt D` (uniform on the sphere) and isotropic inputs Σ = sI (``spectrum``
+    constant), so that every :math:`u_j\sim\mathcal N(0,1)`. The excess risk
+    :math:`\mathbb E_x[(z(x)^\top\hat w - x^\top\beta_\star)^2]` is computed exactly from the
+    arc-cosine kernel :math:`\mathbb E[\mathrm{relu}(u)\mathrm{relu}(v)]
+    = \frac{1}{2\pi}(\sqrt{1-\rho^2} + (\pi-\arccos\rho)\rho)` and Stein's lemma
+    :math:`\mathbb E[\mathrm{relu}(u)\,x^\top\beta_\star] = \tfrac12\operatorname{Cov}(u, x^\top\beta_\star)`.
+
+Trials are processed in chunks under :func:`hdreg.sim.ridge.memory_budget`; everything runs on the
+active backend (NumPy or CuPy) and only per-trial summaries come back as NumPy arrays, in a
+:class:`hdreg.sim.ridge.RidgePathSim` (fields ``lams``, ``risk``, ``train_error``; ``mean_se``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate
+from ..backend import get_backend, rng, to_numpy
+from ..profiles import progress
+from .ridge import RidgePathSim, _chunk
+
+__all__ = ["simulate_rf_path", "simulate_projection_error", "FEATURES"]
+
+FEATURES = ("linear", "relu")
+
+_MU0 = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+def _ridge_path(Z, y, nlam, xp):
+    """Ridge coefficients ``(t, p, L)`` and training MSE ``(t, L)`` for every penalty in ``nlam``
+    (``n * lam``) from one eigendecomposition of the smaller Gram matrix per trial."""
+    t, n, p = Z.shape
+    Zt = Z.transpose(0, 2, 1)
+    if n < p:
+        d, U = xp.linalg.eigh(Z @ Zt)
+        a = (U.transpose(0, 2, 1) @ y[..., None])[..., 0]
+    else:
+        d, V = xp.linalg.eigh(Zt @ Z)
+        a = (V.transpose(0, 2, 1) @ (Zt @ y[..., None]))[..., 0]
+    d = xp.clip(d, 0.0, None)
+    shifted = d[..., None] + nlam  # (t, m, L)
+    tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
+    inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
+    coef_eig = a[..., None] * inv
+    if n < p:
+        W = Zt @ (U @ coef_eig)
+        resid = a[..., None] * (1.0 - d[..., None] * inv)
+        train = (resid * resid).sum(axis=1) / n
+    else:
+        W = V @ coef_eig
+        R = y[..., None] - Z @ W
+        train = (R * R).sum(axis=1) / n
+    return W, train
+
+
+def _relu_kernel(rho, xp):
+    """Centred arc-cosine kernel E[(relu(u)-mu0)(relu(v)-mu0)] for unit Gaussians with correlation rho."""
+    rho = xp.clip(rho, -1.0, 1.0)
+    return (xp.sqrt(1.0 - rho * rho) + (np.pi - xp.arccos(rho)) * rho) / (2.0 * np.pi) - _MU0**2
+
+
+def simulate_rf_path(spectrum, beta, n: int, p: int, lams, noise_var: float, trials: int,
+                     seed: int = 0, features: str = "linear",
+                     desc: str = "random-feature trials") -> RidgePathSim:
+    r"""Simulate random-feature ridge on ``trials`` independent draws of data *and* features.
+
+    Parameters
+    ----------
+    spectrum, beta : (D,) eigenvalues of Σ and :math:`\beta_\star` in its eigenbasis.
+    n, p : numbers of samples and of random features (positive integers).
+    lams : penalties (normalised convention), a scalar or 1-D array; ``0`` is the min-norm solution.
+    noise_var : label-noise variance. trials, seed : number of trials and seed (:func:`hdreg.backend.rng`).
+    features : ``"linear"`` or ``"relu"`` (isotropic ``spectrum`` only), see the module docstring.
+
+    Returns a :class:`hdreg.sim.ridge.RidgePathSim` with ``risk`` (excess test error) and
+    ``train_error`` of shape ``(trials, len(lams))``; compare with
+    :func:`hdreg.theory.random_features.rf_risk` (for ReLU, through
+    :func:`~hdreg.theory.random_features.relu_gaussian_equivalent`).
+    """
+    xp = get_backend().module
+    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
+    beta_h = np.asarray(to_numpy(_validate.vector_like(beta, spec_h, "beta")))
+    n = _validate.positive_int(n, "n")
+    p = _validate.positive_int(p, "p")
+    trials = _validate.positive_int(trials, "trials")
+    if features not in FEATURES:
+        raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
+    if features == "relu" and not np.allclose(spec_h, spec_h[0], rtol=1e-12, atol=0):
+        raise ValueError("features='relu' needs isotropic inputs: spectrum must be constant")
+    lams_h = np.atleast_1d(np.asarray(to_numpy(lams), dtype=np.float64))
+    if lams_h.ndim != 1:
+        raise ValueError(f"lams must be a scalar or a 1-D array, got shape {lams_h.shape}")
+    _validate.nonneg(lams_h, "lams")
+    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    D = spec_h.size
+    rank = int(np.count_nonzero(spec_h > 0))
+    feat_rank = p if features == "relu" else min(p, rank)
+    if np.any(lams_h == 0) and n == feat_rank:
+        raise ValueError(f"ridgeless (lam = 0) with n = rank of the features ({feat_rank}) is the "
+                         "interpolation threshold, where the risk has no finite mean; use lam > 0 "
+                         "or n != p")
+    L = lams_h.size
+    m = min(n, p)
+    per_trial = 8 * (n * D + 2 * D * p + 2 * n * p + 3 * m * m + 2 * p * L + 2 * D * L + n * L
+                     + (2 * p * p + p * L if features == "relu" else 0))
+    step = _chunk(per_trial, trials, "simulate_rf_path")
+
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    b_star = xp.asarray(beta_h)
+    nlam = xp.asarray(n * lams_h)
+    signal = float((spec_h * beta_h * beta_h).sum())
+    gen = rng(seed)
+    risks, trains = [], []
+    for start in progress(range(0, trials, step), desc=desc):
+        t = min(step, trials - start)
+        X = gen.standard_normal((t, n, D), dtype=xp.float64) * sqrt_spec
+        y = X @ b_star + sigma * gen.standard_normal((t, n), dtype=xp.float64)
+        F = gen.standard_normal((t, D, p), dtype=xp.float64)
+        if features == "linear":
+            Z = (X @ F) / np.sqrt(p)
+            W, train = _ridge_path(Z, y, nlam, xp)
+            err = (F @ W) / np.sqrt(p) - b_star[None, :, None]  # (t, D, L)
+            risk = (spec[None, :, None] * err * err).sum(axis=1)
+        else:
+            F = F * (np.sqrt(D) / xp.sqrt((F * F).sum(axis=1, keepdims=True)))
+            s = float(spec_h[0])
+            U = (X @ F) / np.sqrt(s * D)
+            Z = (xp.maximum(U, 0.0) - _MU0) / np.sqrt(p)
+            W, train = _ridge_path(Z, y, nlam, xp)
+            K = _relu_kernel((F.transpose(0, 2, 1) @ F) / D, xp)  # (t, p, p)
+            c = 0.5 * np.sqrt(s) * (F.transpose(0, 2, 1) @ b_star) / np.sqrt(D)  # (t, p)
+            quad = (W * (K @ W)).sum(axis=1) / p
+            lin = (c[..., None] * W).sum(axis=1) / np.sqrt(p)
+            risk = quad - 2.0 * lin + signal
+        risks.append(to_numpy(risk))
+        trains.append(to_numpy(train))
+    return RidgePathSim(lams_h, np.concatenate(risks), np.concatenate(trains))
+
+
+def simulate_projection_error(spectrum, beta, p: int, trials: int, seed: int = 0) -> np.ndarray:
+    r"""Approximation error of ``p`` Gaussian random features, one value per trial (shape ``(trials,)``):
+    :math:`\min_a\|\Sigma^{1/2}(Fa/\sqrt p-\beta_\star)\|^2 = \|(I-P)\Sigma^{1/2}\beta_\star\|^2` with
+    :math:`P` the orthogonal projection on the columns of :math:`\Sigma^{1/2}F` (the ``n -> inf``,
+    ``lam -> 0`` limit of random-feature ridge; compare with
+    :func:`hdreg.theory.random_features.rf_approximation_error`)."""
+    xp = get_backend().module
+    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
+    beta_h = np.asarray(to_numpy(_validate.vector_like(beta, spec_h, "beta")))
+    p = _validate.positive_int(p, "p")
+    trials = _validate.positive_int(trials, "trials")
+    D = spec_h.size
+    step = _chunk(8 * (2 * D * p + 3 * p * p + 2 * D), trials, "simulate_projection_error")
+    sqrt_spec = xp.sqrt(xp.asarray(spec_h))
+    v = sqrt_spec * xp.asarray(beta_h)
+    gen = rng(seed)
+    out = []
+    for start in range(0, trials, step):
+        t = min(step, trials - start)
+        G = gen.standard_normal((t, D, p), dtype=xp.float64) * sqrt_spec[None, :, None]
+        Gt = G.transpose(0, 2, 1)
+        # projection of v on the columns of G through the eigendecomposition of the p x p Gram matrix
+        d, V = xp.linalg.eigh(Gt @ G)
+        c = (V.transpose(0, 2, 1) @ (Gt @ v)[..., None])[..., 0]  # (t, p)
+        keep = d > xp.max(d, axis=1, keepdims=True) * max(D, p) * np.finfo(float).eps
+        explained = xp.where(keep, c * c / xp.where(keep, d, 1.0), 0.0).sum(axis=1)
+        out.append(to_numpy(float(v @ v) - explained))
+    return np.concatenate(out)

@@ -1,0 +1,48 @@
+"""Claims bite (Chapter 3): random-feature ridge with a broken formula must fail the right claim.
+
+Each case prepends one cell to ``chapters/03_random_features.md`` that breaks a formula of
+``hdreg.theory.random_features`` in the running kernel and expects the chapter to stop at the claim
+that checks it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from _bite import assert_claim_fails
+
+CHAPTER = "03_random_features.md"
+
+SABOTAGE = {
+    # the classic slip of the formula sheet: the paper's unnormalised penalty passed as the normalised one
+    "unnormalised-penalty": (
+        "import numpy as _np, hdreg.theory.random_features as _rf\n"
+        "_orig = _rf.rf_risk\n"
+        "_rf.rf_risk = lambda s, b, n, p, lam, nv, **k: _orig(s, b, n, p, _np.asarray(lam) * n, nv, **k)\n",
+        "p -> infinity: random-feature ridge becomes ridge on x",
+    ),
+    # variance degrees of freedom of ridge on x (df2) instead of df_F = df2 + (df1 - df2)^2 / (p - df2)
+    "variance-without-feature-term": (
+        "import numpy as _np, hdreg.theory.random_features as _rf\n"
+        "_orig = _rf._risk_from_nu\n"
+        "def _bad(spec, w, xp, n, p, nu, sigma2, mvar):\n"
+        "    f = _orig(spec, w, xp, n, p, nu, sigma2, mvar)\n"
+        "    f['variance'] = sigma2 * f['df2'] / (n - f['df2'])\n"
+        "    f['risk'] = f['bias'] + f['variance']\n"
+        "    return f\n"
+        "_rf._risk_from_nu = _bad\n",
+        "ridgeless, p < n: variance",
+    ),
+    # forgetting mu_1^2 in the variance of the nonlinear part: mu_star^2 = E relu^2 - mu_0^2
+    "relu-mu-star-without-mu1": (
+        "import numpy as _np, hdreg.theory.random_features as _rf\n"
+        "_rf.relu_coefficients = lambda: (1 / _np.sqrt(2 * _np.pi), 0.5, _np.sqrt(0.5 - 1 / (2 * _np.pi)))\n",
+        "ReLU random features match their Gaussian equivalent",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SABOTAGE))
+def test_broken_theory_fails_a_claim(case):
+    prelude, expected_label = SABOTAGE[case]
+    assert_claim_fails(CHAPTER, prelude, expected_label)
