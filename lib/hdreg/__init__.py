@@ -6,9 +6,9 @@ high-dimensional regression*. ``hdreg.theory`` holds deterministic equivalents a
 statements falsifiable, ``hdreg.backend`` and ``hdreg.profiles`` the NumPy/CuPy and ci/full switches.
 """
 
-from . import backend, claims, plotting, profiles, sim, theory
+from . import backend, claims, plotting, profiles, selection, sim, theory
 from .backend import backend_info, to_numpy
 from .claims import ClaimError
 
 __version__ = "0.1.0"
-__all__ = ["backend", "claims", "plotting", "profiles", "sim", "theory", "backend_info", "to_numpy", "ClaimError"]
+__all__ = ["backend", "claims", "plotting", "profiles", "selection", "sim", "theory", "backend_info", "to_numpy", "ClaimError"]

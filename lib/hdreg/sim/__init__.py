@@ -1,5 +1,5 @@
 """Monte-Carlo simulators, batched over trials and hyperparameters, on NumPy or CuPy."""
 
-from . import ridge
+from . import distillation, icl, random_features, ridge, synthetic
 
-__all__ = ["ridge"]
+__all__ = ["ridge", "random_features", "distillation", "icl", "synthetic"]

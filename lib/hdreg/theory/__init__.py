@@ -1,5 +1,10 @@
-"""Deterministic equivalents and closed forms: pure functions of spectra and sizes."""
+"""Deterministic equivalents and closed forms: pure functions of spectra and sizes.
 
-from . import isotropic, marchenko_pastur, ridge
+One module per topic, each documenting the equations it implements and the chapter deriving them.
+"""
 
-__all__ = ["ridge", "isotropic", "marchenko_pastur"]
+from . import (distillation, icl, isotropic, marchenko_pastur, random_features, ridge, scaling,
+               synthetic, ttt)
+
+__all__ = ["ridge", "isotropic", "marchenko_pastur", "scaling", "random_features", "distillation",
+           "icl", "ttt", "synthetic"]
