@@ -4,7 +4,7 @@ One module per topic, each documenting the equations it implements and the chapt
 """
 
 from . import (distillation, icl, isotropic, marchenko_pastur, random_features, ridge, scaling,
-               synthetic, ttt)
+               spectral, synthetic, ttt, weak_to_strong)
 
 __all__ = ["ridge", "isotropic", "marchenko_pastur", "scaling", "random_features", "distillation",
-           "icl", "ttt", "synthetic"]
+           "weak_to_strong", "icl", "ttt", "synthetic", "spectral"]

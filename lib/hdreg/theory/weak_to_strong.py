@@ -1,0 +1,366 @@
+r"""Weak-to-strong generalisation with (random-feature) ridge teachers and students (Chapter 8).
+
+Setting (conventions of :mod:`hdreg.theory.ridge` and :mod:`hdreg.theory.random_features`): inputs
+:math:`x\sim\mathcal N(0,\Sigma)`, :math:`\Sigma=\operatorname{diag}(\text{spectrum})`, ground truth
+:math:`y = x^\top\beta_\star+\varepsilon`, :math:`\operatorname{Var}\varepsilon` = ``noise_var``.
+
+* The **teacher** is ridge (``p_teacher=None``, the kernel limit) or random-feature ridge with
+  ``p_teacher`` features, penalty ``lam_teacher``, fitted on ``n_teacher`` ground-truth samples.
+* The **student** is ridge or random-feature ridge (``p_student`` features, drawn independently of the
+  teacher's) with penalty ``lam_student``, fitted on ``n_student`` fresh inputs labelled by the
+  teacher's predictions (no extra noise).
+* The risk is the student's excess test error against the ground truth.
+
+**Teacher moments** (Chapter 8, ``prop-rf-teacher``). In the Gaussian-equivalent sense the teacher's
+linear part is :math:`\beta_T` with independent coordinates of mean :math:`t_i\beta_{\star,i}`,
+:math:`t_i=\lambda_i/(\lambda_i+\nu)`, and variance ``var_i``. For ridge, :math:`\nu=\kappa` and the
+variance is that of :func:`hdreg.theory.distillation.teacher_moments`. For ``p`` random features,
+:math:`\nu=\nu_2` and (in whitened coordinates :math:`\theta_i=\sqrt{\lambda_i}\beta_i`)
+
+.. math::
+    \operatorname{Var}\theta_{T,i} = \frac{\gamma_F^2}{p}\frac{\lambda_i}{(\lambda_i+\nu)^2}
+    + \frac{\gamma_D^2}{n}\Big[t_i^2 + t_i(1-t_i)\frac{e}{p-d_2}
+    + \frac{\mu_\star^2}{p}\frac{\lambda_i}{(\lambda_i+\nu)^2(1-d_2/p)}\Big],
+
+with :math:`d_2=\sum t_i^2`, :math:`e=\sum t_i(1-t_i)`,
+:math:`\gamma_F^2=\nu^2\sum_j\lambda_j^2\beta_{\star,j}^2/(\lambda_j+\nu)^2/(1-d_2/p)` (randomness of the
+features) and :math:`\gamma_D^2=(\sigma^2+\mathsf E)/(1-\mathrm{df}_F/n)` (randomness of the data;
+:math:`\mathsf E`, :math:`\mathrm{df}_F` from :func:`hdreg.theory.random_features.rf_risk`). With a
+nonlinear activation (``nonlinear_var`` :math:`=\mu_\star^2>0`) the teacher also has a nonlinear part,
+orthogonal to every linear function, of energy ``teacher_nonlinear`` = teacher risk minus the error of
+its linear part; the student sees it as label noise.
+
+**Student** (Chapter 8, ``thm-w2s``). For a label vector :math:`\beta^s` independent of the student,
+the model-shift identity gives
+:math:`\mathcal R_S = \mathcal R_{\rm self}(\beta^s) + \sum_i\lambda_i[2(s_i-1)\beta^s_i(\beta^s_i-\beta_{\star,i})
++ (\beta^s_i-\beta_{\star,i})^2]` with :math:`\mathcal R_{\rm self}` the student's risk against its own
+labels (:func:`~hdreg.theory.ridge.ridge_risk` or :func:`~hdreg.theory.random_features.rf_risk`) and
+:math:`s_i=\lambda_i/(\lambda_i+\nu_S)` its mean filter. Both are linear in
+:math:`(\beta^s_i)^2` and :math:`\beta^s_i`, so averaging over the teacher only needs its per-coordinate
+mean and second moment: :math:`\mathcal R_{\rm self}` is evaluated at ``beta = sqrt(E beta_s^2)``.
+
+In the kernel limit with a nonlinear activation, the nonlinear part of the kernel acts as an extra
+penalty :math:`\mu_\star^2/n` (the ``p -> inf`` limit of the random-feature fixed point).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _validate
+from ..backend import to_numpy
+from . import distillation as _dist
+from . import random_features as _rf
+from . import ridge as _ridge
+
+__all__ = ["TeacherState", "teacher_state", "W2SRisk", "student_risk", "tuned_student",
+           "SETTINGS", "predicted_rates", "RateScan", "rate_scan"]
+
+_BLOCK = 1 << 21  # elements of one (points x spectrum) block
+
+
+def _host_spec(spectrum):
+    spec = np.asarray(to_numpy(_validate.spectrum(spectrum)), dtype=np.float64)
+    if np.any(spec <= 0):
+        raise ValueError("spectrum must be strictly positive here (drop the zero eigenvalues: they "
+                         "carry no signal and no risk)")
+    return spec
+
+
+def _scalar(value, name, allow_zero=True):
+    if np.ndim(value):
+        raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
+    return float(_validate.nonneg(value, name, allow_zero=allow_zero))
+
+
+def _features(p, name):
+    if p is None:
+        return None
+    p_h = np.asarray(to_numpy(p), dtype=np.float64)
+    if not np.all(np.isfinite(p_h)) or np.any(p_h <= 0):
+        raise ValueError(f"{name} (a number of random features) must be None or finite and > 0, "
+                         f"got {p!r}")
+    return p_h
+
+
+@dataclass(frozen=True)
+class TeacherState:
+    r"""Gaussian-equivalent description of a trained teacher (all in the eigenbasis of Σ).
+
+    ``mean`` (:math:`t_i\beta_{\star,i}`) and ``var`` are the per-coordinate mean and variance of the
+    teacher's linear part :math:`\beta_T`; ``nonlinear`` is the energy of its nonlinear part (``0`` for
+    linear features and in the kernel limit); ``risk`` its excess risk; ``nu`` its effective
+    regularisation (:math:`\kappa` for ridge, :math:`\nu_2` for random features).
+    """
+
+    mean: np.ndarray
+    var: np.ndarray
+    nonlinear: float
+    risk: float
+    nu: float
+
+
+def teacher_state(spectrum, beta, noise_var, n_teacher, lam_teacher, p_teacher=None,
+                  nonlinear_var=0.0) -> TeacherState:
+    r"""Mean, variance and nonlinear energy of a (random-feature) ridge teacher; see the module
+    docstring for the formulas (Chapter 8, Proposition ``prop-rf-teacher``)."""
+    spec = _host_spec(spectrum)
+    b = np.asarray(to_numpy(_validate.vector_like(beta, spec, "beta")), dtype=np.float64)
+    sigma2 = _scalar(noise_var, "noise_var")
+    n = _scalar(n_teacher, "n_teacher", allow_zero=False)
+    lam = _scalar(lam_teacher, "lam_teacher")
+    mu2 = _scalar(nonlinear_var, "nonlinear_var")
+    p = _features(p_teacher, "p_teacher")
+    if p is None:
+        mom = _dist.teacher_moments(spec, b, n, sigma2, lam + mu2 / n)
+        return TeacherState(mom.mean, mom.var, 0.0, float(mom.risk), float(mom.kappa))
+    if p.ndim:
+        raise ValueError(f"p_teacher must be a scalar (one teacher), got shape {p.shape}")
+    p = float(p)
+    fit = _rf.rf_risk(spec, b, n, p, lam, sigma2, mu2)
+    nu = float(fit.nu2)
+    t = spec / (spec + nu)
+    d2 = float(np.sum(t * t))
+    e = float(np.sum(t * (1.0 - t)))
+    w = spec * b * b
+    gamma_f = nu**2 * float(np.sum(spec * w / (spec + nu) ** 2)) / (1.0 - d2 / p)
+    gamma_d = (sigma2 + float(fit.approx)) / (1.0 - float(fit.df_features) / n)
+    shape = spec / (spec + nu) ** 2
+    var_theta = (gamma_f / p) * shape + (gamma_d / n) * (
+        t * t + t * (1.0 - t) * e / (p - d2) + (mu2 / p) * shape / (1.0 - d2 / p))
+    linear_err = float(np.sum(w * (1.0 - t) ** 2) + np.sum(var_theta))
+    nonlinear = max(float(fit.risk) - linear_err, 0.0) if mu2 > 0 else 0.0
+    return TeacherState(t * b, var_theta / spec, nonlinear, float(fit.risk), nu)
+
+
+@dataclass(frozen=True)
+class W2SRisk:
+    r"""The student's excess risk and its parts, arrays of the broadcast shape of
+    ``(n_student, lam_student, p_student)`` (floats for scalar input).
+
+    ``risk = mean_error + passed + own``: ``mean_error`` :math:`=\sum_i\lambda_i(s_i\bar\beta_{T,i}
+    -\beta_{\star,i})^2` is the error of the student's average predictor; ``passed``
+    :math:`=\sum_i\lambda_is_i^2\operatorname{Var}\beta_{T,i}` is the teacher's variance that the
+    student's filter lets through; ``own`` is the student's own fluctuation (its finite sample and
+    features). ``teacher`` is the teacher's risk and ``nu`` the student's effective regularisation
+    (:math:`\kappa` or :math:`\nu_2`). ``state`` is the :class:`TeacherState`.
+    """
+
+    risk: np.ndarray
+    mean_error: np.ndarray
+    passed: np.ndarray
+    own: np.ndarray
+    nu: np.ndarray
+    teacher: float
+    state: TeacherState
+
+
+def student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, lam_student,
+                 p_teacher=None, p_student=None, nonlinear_var=0.0) -> W2SRisk:
+    r"""Deterministic equivalent of the excess risk (against ``beta``) of a student trained on a
+    teacher's labels (Chapter 8, Theorem ``thm-w2s``).
+
+    Parameters
+    ----------
+    spectrum, beta : (D,) eigenvalues of Σ (positive) and :math:`\beta_\star` in its eigenbasis.
+    noise_var : noise variance of the teacher's ground-truth labels.
+    n_teacher, lam_teacher : the teacher's sample size and normalised penalty (scalars; ``0`` is
+        the minimum-norm teacher).
+    n_student, lam_student : the student's sample size(s) and penalty(ies), broadcast together
+        (and with ``p_student``).
+    p_teacher, p_student : numbers of random features; ``None`` is the kernel limit (plain ridge on
+        ``x``). The student's features are independent of the teacher's.
+    nonlinear_var : :math:`\mu_\star^2` of both activations (``0``: linear features), as in
+        :func:`hdreg.theory.random_features.rf_risk`.
+
+    Returns a :class:`W2SRisk` (``.risk`` plus its parts).
+    """
+    spec = _host_spec(spectrum)
+    b = np.asarray(to_numpy(_validate.vector_like(beta, spec, "beta")), dtype=np.float64)
+    mu2 = _scalar(nonlinear_var, "nonlinear_var")
+    st = teacher_state(spec, b, noise_var, n_teacher, lam_teacher, p_teacher, mu2)
+    n_s = np.asarray(to_numpy(_validate.nonneg(n_student, "n_student", allow_zero=False)),
+                     dtype=np.float64)
+    lam_s = np.asarray(to_numpy(_validate.nonneg(lam_student, "lam_student")), dtype=np.float64)
+    p_s = _features(p_student, "p_student")
+    q = st.mean**2 + st.var  # E beta_T,i^2
+    b_eff = np.sqrt(q)
+    if p_s is None:
+        n_b, lam_b = np.broadcast_arrays(n_s, lam_s)
+        fit = _ridge.ridge_risk(spec, b_eff, n_b, lam_b + mu2 / n_b, st.nonlinear)
+        nu = np.asarray(fit.kappa, dtype=np.float64)
+    else:
+        n_b, lam_b, p_b = np.broadcast_arrays(n_s, lam_s, p_s)
+        fit = _rf.rf_risk(spec, b_eff, n_b, p_b, lam_b, st.nonlinear, mu2)
+        nu = np.asarray(fit.nu2, dtype=np.float64)
+    self_risk = np.asarray(fit.risk, dtype=np.float64)
+    flat = nu.reshape(-1)
+    shift = np.empty(flat.size)
+    mean_err = np.empty(flat.size)
+    passed = np.empty(flat.size)
+    cross = q - st.mean * b  # E[beta_T (beta_T - beta_star)]
+    dist2 = float(np.sum(spec * (q - 2.0 * st.mean * b + b * b)))  # E||beta_T - beta_star||^2
+    step = max(1, _BLOCK // spec.size)
+    for a in range(0, flat.size, step):
+        s = spec[None, :] / (spec[None, :] + flat[a:a + step, None])
+        shift[a:a + step] = 2.0 * ((s - 1.0) * spec * cross).sum(axis=1) + dist2
+        mean_err[a:a + step] = (spec * (s * st.mean - b) ** 2).sum(axis=1)
+        passed[a:a + step] = (spec * s * s * st.var).sum(axis=1)
+    risk = self_risk + shift.reshape(nu.shape)
+    mean_err = mean_err.reshape(nu.shape)
+    passed = passed.reshape(nu.shape)
+    own = risk - mean_err - passed
+
+    def out(a):
+        a = np.asarray(a, dtype=np.float64)
+        return float(a) if a.ndim == 0 else a
+
+    return W2SRisk(out(risk), out(mean_err), out(passed), out(own), out(nu), st.risk, st)
+
+
+def tuned_student(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, p_teacher=None,
+                  p_student=None, nonlinear_var=0.0, lam_grid=None):
+    r"""The student's risk minimised over its penalty on ``lam_grid`` (default 81 log-spaced values
+    in :math:`[10^{-7}, 10]\cdot\lambda_1` plus ``0``), refined by a parabola in :math:`\log\lambda`.
+    Scalar ``n_student`` and ``p_student``. Returns ``(risk, lam)``."""
+    spec = _host_spec(spectrum)
+    if np.ndim(n_student) or (p_student is not None and np.ndim(p_student)):
+        raise ValueError("tuned_student takes a scalar n_student and p_student")
+    grid = (np.concatenate([[0.0], np.geomspace(1e-7, 10.0, 81) * spec.max()]) if lam_grid is None
+            else np.asarray(lam_grid, dtype=np.float64))
+    if grid.ndim != 1 or grid.size < 3:
+        raise ValueError("lam_grid must be a 1-D array with at least 3 penalties")
+    if p_student is None and np.any(grid == 0) and float(n_student) == spec.size:
+        grid = grid[grid > 0]  # the ridgeless student sits on its interpolation threshold
+    if p_student is not None and np.any(grid == 0) and float(n_student) == float(p_student):
+        grid = grid[grid > 0]
+    r = np.asarray(student_risk(spec, beta, noise_var, n_teacher, lam_teacher, n_student, grid,
+                                p_teacher, p_student, nonlinear_var).risk)
+    j = int(np.argmin(r))
+    best, lam = float(r[j]), float(grid[j])
+    if 0 < j < grid.size - 1 and grid[j - 1] > 0:
+        x = np.log(grid[j - 1:j + 2])
+        a2, a1, _ = np.polyfit(x, r[j - 1:j + 2], 2)
+        if a2 > 0:
+            lam_ref = float(np.exp(np.clip(-a1 / (2 * a2), x[0], x[2])))
+            r_ref = float(student_risk(spec, beta, noise_var, n_teacher, lam_teacher, n_student,
+                                       lam_ref, p_teacher, p_student, nonlinear_var).risk)
+            if r_ref < best:
+                best, lam = r_ref, lam_ref
+    return best, lam
+
+
+SETTINGS = ("noisy_kernel", "noiseless_rf")
+
+
+def predicted_rates(alpha, r, setting: str = "noisy_kernel", ell=None):
+    r"""Predicted rates ``(teacher, student)`` (``risk ≍ n^(-rate)``) with :math:`n_S = n_T = n` and the
+    student's penalty tuned (Chapter 8, Proposition ``prop-rates``); :math:`m=\min(r,1)`.
+
+    ``"noisy_kernel"``: kernel teacher, noisy labels, :math:`\lambda_T = n^{-\ell}` (``ell=None``:
+    ridgeless). Teacher :math:`\min(2\ell m, 1-\ell/\alpha)` (``0`` if ridgeless or
+    :math:`\ell\ge\alpha`); student :math:`\min(2\ell m,\ 2\alpha m/(2\alpha m+1))`: the student
+    filters the teacher's variance but cannot undo its shrinkage.
+
+    ``"noiseless_rf"``: ridgeless random-feature teacher with :math:`p_T = c\,n` features
+    (:math:`c<1`), noiseless labels (``ell`` must be ``None``). Teacher
+    :math:`a_T = \alpha\min(2r, 1)` (its error is the fluctuation of its random features); student
+    :math:`2\alpha m(a_T+1)/(2\alpha m+1)`, larger than :math:`a_T` iff :math:`r > 1/2`.
+    """
+    from .scaling import _exponents  # noqa: PLC0415
+
+    if setting not in SETTINGS:
+        raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    a, rr = _exponents(alpha, r)
+    m = np.minimum(rr, 1.0)
+    minimax = 2 * a * m / (2 * a * m + 1)
+    if setting == "noiseless_rf":
+        if ell is not None:
+            raise ValueError("setting 'noiseless_rf' has a ridgeless teacher: pass ell=None")
+        teacher = a * np.minimum(2 * rr, 1.0)
+        student = 2 * a * m * (teacher + 1) / (2 * a * m + 1)
+    elif ell is None:
+        teacher, student = np.zeros_like(a), minimax
+    else:
+        e = np.asarray(ell, dtype=float)
+        if not np.all(np.isfinite(e)) or np.any(e <= 0):
+            raise ValueError(f"ell must be finite and > 0, got {ell!r}")
+        teacher = np.where(e < a, np.minimum(2 * e * m, 1 - e / a), 0.0)
+        student = np.minimum(2 * e * m, minimax)
+
+    def out(v):
+        v = np.asarray(v, dtype=float)
+        return float(v) if v.ndim == 0 else v
+
+    return out(teacher), out(student)
+
+
+@dataclass(frozen=True)
+class RateScan:
+    """Teacher, tuned student and oracle (tuned ridge on ground-truth labels) along ``n``, from the
+    equivalent, with the student's tuned penalty and effective regularisation and ``correction``: the
+    size of the leading pre-asymptotic corrections per ``n`` (see :func:`rate_scan`)."""
+
+    n: np.ndarray
+    teacher: np.ndarray
+    student: np.ndarray
+    oracle: np.ndarray
+    lam_student: np.ndarray
+    nu_student: np.ndarray
+    correction: np.ndarray
+
+
+def rate_scan(alpha, r, P, ns, noise_var, setting: str = "noisy_kernel", ell=None,
+              feature_ratio: float = 0.5, lam_grid=None) -> RateScan:
+    r"""Evaluate the equivalent along ``ns`` (:math:`n_S = n_T = n`) on the power-law problem with
+    ``P`` directions (:func:`hdreg.theory.scaling.power_law_problem`), in one of the settings of
+    :func:`predicted_rates` (``"noiseless_rf"`` uses :math:`p_T` = ``feature_ratio * n``).
+
+    ``correction`` is :func:`hdreg.theory.scaling.correction_size` (Euler–Maclaurin, truncation,
+    discreteness of the bias; plus :math:`\kappa/\lambda - 1` for a teacher with a penalty) evaluated
+    for the student and for the teacher (with :math:`p_T` in place of ``n`` for random features), the
+    larger of the two, and at least the relative drift of a ridgeless kernel teacher's risk
+    (which should be flat). Chapter 8 fits exponents with tolerance ``2 max(correction) max(1, rate)``.
+    """
+    from . import scaling as _sc  # noqa: PLC0415
+
+    if setting not in SETTINGS:
+        raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    spec, beta = _sc.power_law_problem(P, alpha, r)
+    ns = np.asarray(ns, dtype=float)
+    if ns.ndim != 1 or ns.size < 3 or np.any(ns <= 0):
+        raise ValueError("ns must be a 1-D array of at least 3 positive sample sizes")
+    if not 0 < feature_ratio < 1:
+        raise ValueError(f"feature_ratio must be in (0, 1), got {feature_ratio!r}")
+    if setting == "noiseless_rf" and ell is not None:
+        raise ValueError("setting 'noiseless_rf' has a ridgeless teacher: pass ell=None")
+    grid = (np.geomspace(1e-12 if setting == "noiseless_rf" else 1e-8, 1e-1, 41)
+            if lam_grid is None else lam_grid)
+    out = {k: [] for k in ("teacher", "student", "lam", "nu", "corr")}
+    for n in ns:
+        p_t = feature_ratio * n if setting == "noiseless_rf" else None
+        lam_t = 0.0 if ell is None else float(n ** (-float(ell)))
+        risk, lam = tuned_student(spec, beta, noise_var, n, lam_t, n, p_t, None, 0.0, grid)
+        res = student_risk(spec, beta, noise_var, n, lam_t, n, lam, p_t, None)
+        nu_s = float(res.nu)
+        d1, d2 = _ridge.degrees_of_freedom(spec, nu_s)
+        corr = float(_sc.correction_size(alpha, r, P, n, nu_s, d1, d2, ridgeless=True))
+        nu_t = res.state.nu
+        n_eff = n if p_t is None else p_t
+        d1t, d2t = _ridge.degrees_of_freedom(spec, nu_t)
+        corr = max(corr, float(_sc.correction_size(alpha, r, P, n_eff, nu_t, d1t, d2t,
+                                                   ridgeless=(ell is None))))
+        out["teacher"].append(res.teacher)
+        out["student"].append(risk)
+        out["lam"].append(lam)
+        out["nu"].append(nu_s)
+        out["corr"].append(corr)
+    teacher = np.array(out["teacher"])
+    corr = np.array(out["corr"])
+    if setting == "noisy_kernel" and ell is None:
+        corr = np.maximum(corr, teacher.max() / teacher.min() - 1.0)
+    oracle = np.asarray(_sc.optimal_lambda(spec, beta, ns, noise_var, grid=17, rounds=3).risk)
+    return RateScan(ns, teacher, np.array(out["student"]), oracle, np.array(out["lam"]),
+                    np.array(out["nu"]), corr)

@@ -1,0 +1,61 @@
+"""Claims bite for Chapter 8: the weak-to-strong random-feature chapter run with a broken theory must
+fail the claim that checks the broken formula."""
+
+from __future__ import annotations
+
+import pytest
+
+from _bite import assert_claim_fails
+
+CHAPTER = "05_w2s_random_features.md"
+
+SABOTAGE = {
+    # the model-shift cross term without its factor 2 (a classic slip when expanding the square)
+    "cross-term-without-2": (
+        "import numpy as _np, hdreg.theory.weak_to_strong as _w\n"
+        "_orig = _w.student_risk\n"
+        "def _bad(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, lam_student,\n"
+        "         p_teacher=None, p_student=None, nonlinear_var=0.0):\n"
+        "    out = _orig(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, lam_student,\n"
+        "                p_teacher, p_student, nonlinear_var)\n"
+        "    spec, b, st = _np.asarray(spectrum, float), _np.asarray(beta, float), out.state\n"
+        "    s = spec / (spec + _np.reshape(out.nu, (-1, 1)))\n"
+        "    half = ((s - 1.0) * spec * (st.mean**2 + st.var - st.mean * b)).sum(axis=1)\n"
+        "    risk = _np.reshape(out.risk, -1) - half\n"
+        "    return out.__class__(risk.reshape(_np.shape(out.risk)) if _np.ndim(out.risk) else float(risk[0]),\n"
+        "                         out.mean_error, out.passed, out.own, out.nu, out.teacher, out.state)\n"
+        "_w.student_risk = _bad\n",
+        "student risk matches the equivalent, ridge → ridge",
+    ),
+    # the random-feature teacher's variance without the randomness of its features (gamma_F term)
+    "teacher-without-feature-variance": (
+        "import dataclasses, numpy as _np, hdreg.theory.weak_to_strong as _w\n"
+        "_orig = _w.teacher_state\n"
+        "def _bad(spectrum, beta, noise_var, n_teacher, lam_teacher, p_teacher=None, nonlinear_var=0.0):\n"
+        "    st = _orig(spectrum, beta, noise_var, n_teacher, lam_teacher, p_teacher, nonlinear_var)\n"
+        "    if p_teacher is None:\n"
+        "        return st\n"
+        "    spec, b, nu, p = _np.asarray(spectrum, float), _np.asarray(beta, float), st.nu, float(p_teacher)\n"
+        "    t = spec / (spec + nu)\n"
+        "    gf = nu**2 * _np.sum(spec**2 * b**2 / (spec + nu) ** 2) / (1 - _np.sum(t * t) / p)\n"
+        "    return dataclasses.replace(st, var=st.var - gf / p / (spec + nu) ** 2)\n"
+        "_w.teacher_state = _bad\n",
+        "student risk matches the equivalent, RF → ridge",
+    ),
+    # the belief of the distillation chapter carried over: the student keeps the teacher's exponent
+    "student-keeps-teacher-exponent": (
+        "import hdreg.theory.weak_to_strong as _w\n"
+        "_orig = _w.predicted_rates\n"
+        "def _bad(alpha, r, setting='noisy_kernel', ell=None):\n"
+        "    t, s = _orig(alpha, r, setting, ell)\n"
+        "    return t, t\n"
+        "_w.predicted_rates = _bad\n",
+        "student exponent, ridgeless teacher, r = 0.25",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SABOTAGE))
+def test_broken_theory_fails_a_claim(case):
+    prelude, expected_label = SABOTAGE[case]
+    assert_claim_fails(CHAPTER, prelude, expected_label)
