@@ -69,3 +69,12 @@ def positive_int(value, name: str) -> int:
     if isinstance(value, bool) or int(value) != value or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def penalties(values, name: str = "lams") -> np.ndarray:
+    """A host 1-D array of finite ridge penalties >= 0 (a scalar becomes a length-1 path)."""
+    lams = np.atleast_1d(np.asarray(to_numpy(values), dtype=np.float64))
+    if lams.ndim != 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D array, got shape {lams.shape}")
+    nonneg(lams, name)
+    return lams

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
+from ._summary import PairedTrials
 from ..backend import get_backend, rng, to_numpy
 from ..profiles import progress
 from .ridge import _chunk
@@ -63,11 +64,7 @@ def _risk(xp, spec, B, b_star):
 
 
 def _lams(lams):
-    lams_h = np.atleast_1d(np.asarray(to_numpy(lams), dtype=np.float64))
-    if lams_h.ndim != 1:
-        raise ValueError(f"lams must be a scalar or a 1-D array, got shape {lams_h.shape}")
-    _validate.nonneg(lams_h, "lams")
-    return lams_h
+    return _validate.penalties(lams)
 
 
 @dataclass(frozen=True)
@@ -137,27 +134,13 @@ def simulate_surrogate_target(spectrum, beta_star, surrogates, n: int, noise_var
 
 
 @dataclass(frozen=True)
-class TwoStageSim:
+class TwoStageSim(PairedTrials):
     """Per-trial risks: ``teacher`` (trials,), ``student`` and ``strong`` (trials, L)."""
 
     lams: np.ndarray
     teacher: np.ndarray
     student: np.ndarray
     strong: np.ndarray
-
-    def mean_se(self, field: str):
-        a = getattr(self, field)
-        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
-
-    def gap(self, better: str, worse: str):
-        """Mean and standard error of the paired difference ``worse - better`` (per penalty)."""
-        a, b = getattr(self, better), getattr(self, worse)
-        if a.ndim == 1:
-            a = a[:, None]
-        if b.ndim == 1:
-            b = b[:, None]
-        d = b - a
-        return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(d.shape[0])
 
 
 def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, trials: int,
@@ -226,7 +209,7 @@ def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, tr
 
 
 @dataclass(frozen=True)
-class DigitsW2S:
+class DigitsW2S(PairedTrials):
     """Test mean squared errors (one row per random split) of the weak teacher, the strong student
     trained on the teacher's predictions, and the strong student trained on true labels."""
 
@@ -234,14 +217,6 @@ class DigitsW2S:
     student: np.ndarray
     strong: np.ndarray
     settings: dict
-
-    def mean_se(self, field: str):
-        a = getattr(self, field)
-        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
-
-    def gap(self, better: str, worse: str):
-        d = getattr(self, worse) - getattr(self, better)
-        return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(d.shape[0])
 
 
 def digits_weak_to_strong(splits: int, m: int, n: int, teacher: str = "tree", weak_size: int = 4,

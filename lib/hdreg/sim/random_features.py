@@ -103,10 +103,7 @@ def simulate_rf_path(spectrum, beta, n: int, p: int, lams, noise_var: float, tri
         raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
     if features == "relu" and not np.allclose(spec_h, spec_h[0], rtol=1e-12, atol=0):
         raise ValueError("features='relu' needs isotropic inputs: spectrum must be constant")
-    lams_h = np.atleast_1d(np.asarray(to_numpy(lams), dtype=np.float64))
-    if lams_h.ndim != 1:
-        raise ValueError(f"lams must be a scalar or a 1-D array, got shape {lams_h.shape}")
-    _validate.nonneg(lams_h, "lams")
+    lams_h = _validate.penalties(lams)
     sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
     D = spec_h.size
     rank = int(np.count_nonzero(spec_h > 0))

@@ -91,10 +91,7 @@ def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: 
     beta_h = np.asarray(to_numpy(_validate.vector_like(beta, spec_h, "beta")))
     n = _validate.positive_int(n, "n")
     trials = _validate.positive_int(trials, "trials")
-    lams_h = np.atleast_1d(np.asarray(to_numpy(lams), dtype=np.float64))
-    if lams_h.ndim != 1:
-        raise ValueError(f"lams must be a scalar or a 1-D array, got shape {lams_h.shape}")
-    _validate.nonneg(lams_h, "lams")
+    lams_h = _validate.penalties(lams)
     sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
     p = spec_h.size
     rank = int(np.count_nonzero(spec_h > 0))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
+from ._summary import PairedTrials
 from ..backend import get_backend, rng, to_numpy
 from ..profiles import progress
 from .distillation import _ridge_batch
@@ -39,25 +40,13 @@ _MU0 = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 @dataclass(frozen=True)
-class W2SSim:
+class W2SSim(PairedTrials):
     """Per-trial excess risks: ``teacher`` (trials,), ``student`` and ``oracle`` (trials, L)."""
 
     lams: np.ndarray
     teacher: np.ndarray
     student: np.ndarray
     oracle: np.ndarray
-
-    def mean_se(self, field: str):
-        a = getattr(self, field)
-        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
-
-    def gap(self, better: str, worse: str):
-        """Mean and standard error of the paired difference ``worse - better`` (per penalty)."""
-        a, b = getattr(self, better), getattr(self, worse)
-        a = a[:, None] if a.ndim == 1 else a
-        b = b[:, None] if b.ndim == 1 else b
-        d = b - a
-        return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(d.shape[0])
 
 
 def _relu_kernel(rho, xp):
@@ -138,10 +127,7 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
         if not np.allclose(spec_h, spec_h[0], rtol=1e-12, atol=0):
             raise ValueError("features='relu' needs isotropic inputs: spectrum must be constant")
     lam_t = float(_validate.nonneg(lam_teacher, "lam_teacher"))
-    lams_h = np.atleast_1d(np.asarray(to_numpy(lams), dtype=np.float64))
-    if lams_h.ndim != 1:
-        raise ValueError(f"lams must be a scalar or a 1-D array, got shape {lams_h.shape}")
-    _validate.nonneg(lams_h, "lams")
+    lams_h = _validate.penalties(lams)
     sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
     D = spec_h.size
     rank = int(np.count_nonzero(spec_h > 0))
