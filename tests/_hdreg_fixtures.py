@@ -45,10 +45,12 @@ def clean_env(monkeypatch):
 def kappa_brentq(spectrum, n, lam) -> float:
     """Reference effective regularisation at one point, by ``scipy.optimize.brentq``.
 
-    Independent of the library's bracket and starting point: it solves
-    ``1 - lam/kappa - df1(kappa)/n = 0`` for ``u = log kappa`` (relative accuracy in kappa whatever
-    its magnitude) on ``[log lam, log(lam + tr/n)]`` for ``lam > 0``; for ``lam = 0`` the lower end
-    is ``1e-300`` (where ``1 - df1/n < 0`` when ``rank > n``), and ``kappa = 0`` when ``n > rank``.
+    Independent of the library's bracket and starting point: it solves the fixed point in
+    ``u = log kappa`` (relative accuracy in kappa whatever its magnitude) on
+    ``[log lam, log(lam + tr/n)]`` for ``lam > 0``; for ``lam = 0`` the lower end is ``1e-300``, and
+    ``kappa = 0`` when ``n > rank``. It uses the well-conditioned form
+    ``n g = (n - rank) + c1 - n lam/kappa`` with ``c1 = rank - df1`` when ``c1`` is the smaller sum
+    (no cancellation near the interpolation threshold), and ``n - df1 - n lam/kappa`` elsewhere.
     """
     s = np.asarray(spectrum, dtype=float)
     s = s[s > 0]
@@ -56,15 +58,17 @@ def kappa_brentq(spectrum, n, lam) -> float:
     if lam == 0 and n > rank:
         return 0.0
 
-    def g(u):
+    def ng(u):
         k = np.exp(u)
-        return 1.0 - lam / k - np.sum(s / (s + k)) / n
+        inv = 1.0 / (s + k)
+        df1, c1 = np.sum(s * inv), k * np.sum(inv)
+        return ((n - rank) + c1 if c1 < df1 else n - df1) - n * lam / k
 
     lo = np.log(lam) if lam > 0 else np.log(1e-300)
     hi = np.log(lam + s.sum() / n)
-    if g(hi) <= 0 or g(lo) >= 0:  # lam so large that [lam, lam + tr/n] is a few floats wide
-        return float(np.exp(hi if g(hi) <= 0 else lo))
-    return float(np.exp(brentq(g, lo, hi, xtol=1e-16, rtol=4 * np.finfo(float).eps, maxiter=1000)))
+    if ng(hi) <= 0 or ng(lo) >= 0:  # lam so large that [lam, lam + tr/n] is a few floats wide
+        return float(np.exp(hi if ng(hi) <= 0 else lo))
+    return float(np.exp(brentq(ng, lo, hi, xtol=1e-16, rtol=4 * np.finfo(float).eps, maxiter=1000)))
 
 
 def power_law(p: int, alpha: float = 1.5) -> np.ndarray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _hdreg_fixtures import clean_env, kappa_brentq, power_law, two_level  # noqa: F401
-from scipy.optimize import brentq
 
 from hdreg.theory import ridge
 from hdreg.theory.spectral import SpectralSums, chebyshev_degree, error_bound, exact_sums
@@ -131,29 +130,6 @@ def _kappa(spec, n, lam, method):
     return ridge._solve_kappa(s, xp, n_h, lam_h, rank, method=method)
 
 
-def kappa_reference(spectrum, n, lam) -> float:
-    """brentq on the well-conditioned form of the fixed point: ``n g = (n - rank) + c1 - n lam/kappa``
-    where ``c1 = rank - df1`` is the smaller sum (no cancellation near the interpolation threshold),
-    ``n - df1 - n lam/kappa`` elsewhere; exact sums."""
-    s = np.asarray(spectrum, dtype=float)
-    s = s[s > 0]
-    rank = s.size
-    if lam == 0 and n > rank:
-        return 0.0
-
-    def ng(u):
-        k = np.exp(u)
-        inv = 1.0 / (s + k)
-        df1, c1 = np.sum(s * inv), k * np.sum(inv)
-        return ((n - rank) + c1 if c1 < df1 else n - df1) - n * lam / k
-
-    lo = np.log(lam) if lam > 0 else np.log(1e-300)
-    hi = np.log(lam + s.sum() / n)
-    if ng(hi) <= 0 or ng(lo) >= 0:
-        return float(np.exp(hi if ng(hi) <= 0 else lo))
-    return float(np.exp(brentq(ng, lo, hi, xtol=1e-16, rtol=4 * np.finfo(float).eps, maxiter=1000)))
-
-
 STRESS = dict(
     **{f"power_law_{a}_{p}": power_law(p, a) for a in (1.1, 1.5, 3.0) for p in (10, 200, 5000)},
     two_level=two_level(40, 160),
@@ -186,7 +162,7 @@ def test_interpolated_solver_matches_exact_and_brentq(name):
     rank = int(np.count_nonzero(spec))
     rs = np.random.default_rng(len(name))
     pick = np.flatnonzero((np.abs(N - rank) <= 1).ravel() | (rs.random(N.size) < 0.08))
-    ref = np.array([kappa_reference(spec, N.flat[i], L.flat[i]) for i in pick])
+    ref = np.array([kappa_brentq(spec, N.flat[i], L.flat[i]) for i in pick])
     np.testing.assert_allclose(ki.flat[pick], ref, rtol=1e-12, atol=0)
     np.testing.assert_allclose(ke.flat[pick], ref, rtol=1e-12, atol=0)
 
@@ -218,7 +194,7 @@ def test_roots_on_nodes_and_outside_the_table():
     u, found = sums.solve(n, lam)
     assert np.all(found[:k.size]) and not np.any(found[k.size:])
     np.testing.assert_allclose(u[:k.size], nodes, rtol=0, atol=1e-13)
-    ref = np.array([kappa_reference(spec, a, b) for a, b in zip(n, lam)])
+    ref = np.array([kappa_brentq(spec, a, b) for a, b in zip(n, lam)])
     got = _kappa(spec, n, lam, "interp")  # out-of-table points by the exact path
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
 

@@ -329,15 +329,19 @@ class SpectralSums:
         out[order] = vals
         return out, self.high[p]
 
+    def _flat_kappa(self, kappa):
+        """``kappa`` as a flat float array on the table's namespace, and its original shape."""
+        k = self.xp.asarray(kappa, dtype=self.xp.float64)
+        host = to_numpy(k)
+        if np.any(host < 0) or not np.all(np.isfinite(host)):
+            raise ValueError("kappa must be finite and >= 0")
+        return k.reshape(-1), k.shape
+
     def moments(self, kappa, complements=False):
         """``(df1, df2, W)`` at every ``kappa >= 0`` (``W`` is ``None`` without weights); with
         ``complements``, also ``(c1, c2) = (rank - df1, rank - df2)``, each accurate relative to itself."""
         xp = self.xp
-        k = xp.asarray(kappa, dtype=xp.float64)
-        shape = k.shape
-        k = k.reshape(-1)
-        if np.any(to_numpy(k) < 0) or not np.all(np.isfinite(to_numpy(k))):
-            raise ValueError("kappa must be finite and >= 0")
+        k, shape = self._flat_kappa(kappa)
         which = [0, 2, 3] if self.weights is not None else [0, 2]
         df1, df2, c1, c2 = (xp.empty(k.shape) for _ in range(4))
         w = xp.empty(k.shape) if self.weights is not None else None
@@ -393,11 +397,7 @@ class SpectralSums:
         r""":math:`d\,\mathrm{df}_1/d\log\kappa = \mathrm{df}_2 - \mathrm{df}_1` (computed as ``-q``
         without cancellation)."""
         xp = self.xp
-        k = xp.asarray(kappa, dtype=xp.float64)
-        shape = k.shape
-        k = k.reshape(-1)
-        if np.any(to_numpy(k) < 0) or not np.all(np.isfinite(to_numpy(k))):
-            raise ValueError("kappa must be finite and >= 0")
+        k, shape = self._flat_kappa(kappa)
         out = xp.empty(k.shape)
         with np.errstate(divide="ignore"):
             u = xp.log(k)
