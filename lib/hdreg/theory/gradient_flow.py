@@ -297,35 +297,36 @@ def talbot_inverse(F, t, M=_M):
     return _out(np.real((w * F(lam)).sum(-1)))
 
 
-def _complex_kappa(spec, n, lam, kappa0, substeps=6, tol=1e-13, max_iter=40):
+def _complex_kappa(spec, n, lam, kappa0, substeps=2, tol=1e-13, max_iter=50):
     """``kappa`` at complex ``lam`` (rows: points; columns: contour nodes in theta order), by Newton
-    continued from ``kappa0`` (the real solution at the first column)."""
+    continued from ``kappa0`` (the real solution at the first column), with a linear predictor."""
     pts, M = lam.shape
     kap = np.empty(lam.shape, dtype=complex)
     kap[:, 0] = kappa0
+    nn = np.broadcast_to(np.asarray(n, float), (pts,))
 
     def newton(k, target):
+        todo = np.arange(pts)
         for _ in range(max_iter):
-            inv = 1.0 / (spec[None, :] + k[:, None])
-            r = spec[None, :] * inv
-            df1 = r.sum(1)
-            df2 = (r * r).sum(1)
-            h = k - target - k * df1 / nn_col
-            dh = 1.0 - df2 / nn_col
-            step = h / dh
-            k = k - step
-            if np.all(np.abs(step) <= tol * np.abs(k)):
-                return k, True
-        return k, np.all(np.abs(step) <= 1e-9 * np.abs(k))
+            kk = k[todo]
+            r = spec[None, :] / (spec[None, :] + kk[:, None])
+            h = kk - target[todo] - kk * r.sum(1) / nn[todo]
+            step = h / (1.0 - (r * r).sum(1) / nn[todo])
+            k[todo] = kk - step
+            todo = todo[np.abs(step) > tol * np.abs(kk)]
+            if todo.size == 0:
+                return k
+        raise RuntimeError("complex effective regularisation did not converge")  # pragma: no cover
 
-    nn_col = np.broadcast_to(np.asarray(n, float), (pts,))
     k = kap[:, 0].copy()
+    prev_lam, prev_k = lam[:, 0], k.copy()
     for j in range(1, M):
         for s in range(1, substeps + 1):
             target = lam[:, j - 1] + (lam[:, j] - lam[:, j - 1]) * s / substeps
-            k, ok = newton(k, target)
-            if not ok:  # pragma: no cover - a failure here is a bug, not a user error
-                raise RuntimeError("complex effective regularisation did not converge")
+            # predictor: kappa - lam varies slowly; extrapolate it from the previous point
+            guess = target + (k - prev_lam)
+            prev_lam, prev_k = target, k
+            k = newton(guess.copy(), target)
         kap[:, j] = k
     return kap
 
