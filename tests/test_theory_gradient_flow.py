@@ -130,8 +130,8 @@ def test_general_risk_bad_input():
 def test_talbot_inverse_known_transforms():
     t = np.array([0.1, 1.0, 10.0])
     np.testing.assert_allclose(gf.talbot_inverse(lambda lam: 1 / (lam + 2.0), t), np.exp(-2 * t),
-                               rtol=1e-8, atol=1e-9)
-    np.testing.assert_allclose(gf.talbot_inverse(lambda lam: 1 / lam**2, t), t, rtol=1e-8)
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gf.talbot_inverse(lambda lam: 1 / lam**2, t), t, rtol=1e-6)
     with pytest.raises(ValueError):
         gf.talbot_inverse(lambda lam: 1 / lam, 0.0)
 
