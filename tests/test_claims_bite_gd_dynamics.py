@@ -40,7 +40,7 @@ SABOTAGE = {
         "    pop = _g.population_risk(spectrum, beta, t)\n"
         "    return dataclasses.replace(out, bias=pop, risk=pop + out.variance)\n"
         "_g.risk = _bad\n",
-        "general-covariance gradient-flow risk matches Talbot equivalent",
+        "general-covariance GF risk matches the Talbot equivalent",
     ),
     # gradient descent taken as gradient flow at t = eta k (no warped clock)
     "gd-equals-gf": (
