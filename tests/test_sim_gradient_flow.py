@@ -79,3 +79,21 @@ def test_gram_eigensystem_reconstructs():
         s, A, B = sg.gram_eigensystem(X)
         rec = np.sqrt(n) * (A * np.sqrt(s)[:, None, :]) @ B.transpose(0, 2, 1)
         np.testing.assert_allclose(rec, X, atol=1e-10)
+
+
+def test_large_step_oscillating_modes():
+    # eta s > 1 for the top modes: (1 - eta s)^k has a negative base and needs integer k
+    n, p = 40, 20
+    rng = np.random.default_rng(np.random.SeedSequence(5).spawn(1)[0])
+    X = rng.standard_normal((n, p))
+    e = rng.standard_normal(n)
+    spec, beta = np.ones(p), np.linspace(-1, 1, p)
+    y = X @ beta + 0.3 * e
+    s_max = np.linalg.eigvalsh(X.T @ X / n).max()
+    eta = 1.8 / s_max
+    b = np.zeros(p)
+    for _ in range(7):
+        b = b + eta * X.T @ (y - X @ b) / n
+    out = sg.simulate_gradient_flow(spec, beta, n, [7 * eta], 0.09, trials=1, seed=5, step=eta)
+    assert np.isfinite(out.risk).all()
+    np.testing.assert_allclose(out.risk[0, 0], ((b - beta) ** 2).sum(), rtol=1e-9)

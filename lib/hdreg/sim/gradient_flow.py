@@ -82,15 +82,16 @@ class GradientFlowSim(PairedTrials):
         return self.risk.shape[0]
 
 
-def _filter(xp, s, times, eta):
-    """(1 - phi) and phi / s on (t, m, T), exact at s = 0 (phi / s -> t or k eta)."""
+def _filter(xp, s, times, eta, steps=None):
+    """(1 - phi) and phi / s on (t, m, T); for GD ``steps`` are the integer step counts (a
+    negative base 1 - eta s, for eta s > 1, needs an integer power)."""
     S = s[..., None]
     if eta is None:
         T = xp.asarray(times)
         psi = xp.exp(-S * T)
         phi_over_s = xp.where(S > 0, -xp.expm1(-S * T) / xp.where(S > 0, S, 1.0), 0.0)
     else:
-        K = xp.asarray(times / eta)
+        K = xp.asarray(steps)
         psi = (1.0 - eta * S) ** K
         phi_over_s = xp.where(S > 0, (1.0 - psi) / xp.where(S > 0, S, 1.0), 0.0)
     return psi, phi_over_s
@@ -144,7 +145,7 @@ def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, tria
         X = xp.asarray(np.stack(Xs)) * sqrt_spec
         eps = np.sqrt(sigma2) * xp.asarray(np.stack(es))
         s, A, B = gram_eigensystem(X)
-        psi, phi_s = _filter(xp, s, times_h, eta)  # (c, m, T)
+        psi, phi_s = _filter(xp, s, times_h, eta, steps)  # (c, m, T)
         signal = X @ b_star  # (c, n)
         # coordinates: Xb* = sqrt(n) A diag(sqrt s) B^T b*, so A^T X b* = sqrt(n s) (B^T b*)
         a_sig = (A.transpose(0, 2, 1) @ signal[..., None])[..., 0]  # (c, m)
