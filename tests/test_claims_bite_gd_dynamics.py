@@ -14,16 +14,16 @@ SABOTAGE = {
     "isotropic-time-factor-2": (
         "import hdreg.theory.gradient_flow as _g\n"
         "_orig = _g.isotropic_risk\n"
-        "_g.isotropic_risk = lambda gamma, t, signal, noise_var: _orig(gamma, 2 * t, signal,"
-        " noise_var)\n",
+        "_g.isotropic_risk = lambda gamma, t, signal, noise_var, **kw: _orig(gamma, 2 * t,"
+        " signal, noise_var, **kw)\n",
         "gradient-flow risk over time matches Marchenko-Pastur, gamma=0.5",
     ),
     # the variance filter not squared: (1 - e^{-ts}) / s instead of (1 - e^{-ts})^2 / s
     "isotropic-variance-unsquared": (
         "import numpy as _np, dataclasses, hdreg.theory.gradient_flow as _g\n"
         "_orig = _g.isotropic_risk\n"
-        "def _bad(gamma, t, signal, noise_var):\n"
-        "    out = _orig(gamma, t, signal, noise_var)\n"
+        "def _bad(gamma, t, signal, noise_var, **kw):\n"
+        "    out = _orig(gamma, t, signal, noise_var, **kw)\n"
         "    s, w = _g._mp_nodes(_np.asarray(gamma, float)[..., None])\n"
         "    tt = _np.asarray(t, float)[..., None]\n"
         "    v = noise_var * _np.asarray(gamma, float) * (w * -_np.expm1(-tt * s) / s).sum(-1)\n"
@@ -35,8 +35,8 @@ SABOTAGE = {
     "general-bias-population": (
         "import numpy as _np, dataclasses, hdreg.theory.gradient_flow as _g\n"
         "_orig = _g.risk\n"
-        "def _bad(spectrum, beta, n, t, noise_var):\n"
-        "    out = _orig(spectrum, beta, n, t, noise_var)\n"
+        "def _bad(spectrum, beta, n, t, noise_var, **kw):\n"
+        "    out = _orig(spectrum, beta, n, t, noise_var, **kw)\n"
         "    pop = _g.population_risk(spectrum, beta, t)\n"
         "    return dataclasses.replace(out, bias=pop, risk=pop + out.variance)\n"
         "_g.risk = _bad\n",
@@ -48,6 +48,14 @@ SABOTAGE = {
         "_g.isotropic_gd_risk = lambda gamma, k, eta, signal, noise_var: _g.isotropic_risk("
         "gamma, k * eta, signal, noise_var)\n",
         "gradient descent minus gradient flow at t = eta k matches theory",
+    ),
+    # the initialisation forgotten in the theory (b(0) = 0 assumed whatever init_var says)
+    "initialisation-ignored": (
+        "import hdreg.theory.gradient_flow as _g\n"
+        "_orig = _g.isotropic_risk\n"
+        "_g.isotropic_risk = lambda gamma, t, signal, noise_var, init_var=0.0: _orig(gamma, t,"
+        " signal, noise_var)\n",
+        "risk from a random initialisation, init_var=0.5",
     ),
     # a simulator whose risks are 5% too large
     "simulator-off-by-5pc": (

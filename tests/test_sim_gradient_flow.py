@@ -97,3 +97,41 @@ def test_large_step_oscillating_modes():
     out = sg.simulate_gradient_flow(spec, beta, n, [7 * eta], 0.09, trials=1, seed=5, step=eta)
     assert np.isfinite(out.risk).all()
     np.testing.assert_allclose(out.risk[0, 0], ((b - beta) ** 2).sum(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("n,p", [(30, 50), (50, 30)])
+def test_initialisation_matches_explicit_iteration(n, p):
+    init = 0.7
+    rng = np.random.default_rng(np.random.SeedSequence(9).spawn(1)[0])
+    X = rng.standard_normal((n, p))
+    e = rng.standard_normal(n)
+    b0 = np.sqrt(init / p) * rng.standard_normal(p)
+    spec = np.linspace(0.5, 2, p)
+    beta = np.cos(np.arange(p))
+    Xs = X * np.sqrt(spec)
+    y = Xs @ beta + 0.5 * e
+    eta, b = 0.1, b0.copy()
+    for _ in range(40):
+        b = b + eta * Xs.T @ (y - Xs @ b) / n
+    out = sg.simulate_gradient_flow(spec, beta, n, [40 * eta], 0.25, trials=1, seed=9, step=eta,
+                                    init_var=init)
+    np.testing.assert_allclose(out.risk[0, 0], ((b - beta) ** 2 * spec).sum(), rtol=1e-10)
+    np.testing.assert_allclose(out.train_error[0, 0], ((y - Xs @ b) ** 2).mean(), rtol=1e-10)
+
+
+def test_initialisation_conditional_mean_and_theory():
+    n, p = 100, 200
+    spec = np.ones(p)
+    beta = np.full(p, p**-0.5)
+    t = np.array([0.0, 1.0, 10.0])
+    out = sg.simulate_gradient_flow(spec, beta, n, t, 0.25, trials=60, seed=2, init_var=1.0)
+    np.testing.assert_allclose(out.bias[:, 0], 2.0, rtol=0.25)  # signal + init, up to 1/sqrt(p)
+    th = gf.isotropic_risk(p / n, t[1:], 1.0, 0.25, init_var=1.0)
+    m, se = out.mean_se("cond_risk")
+    assert np.all(np.abs(m[1:] - th.risk) < 4 * se[1:] + 0.02 * th.risk)
+    mt, st = out.mean_se("cond_train")
+    assert np.all(np.abs(mt[1:] - th.train_error) < 4 * st[1:] + 0.02 * th.train_error)
+    d = out.risk - out.cond_risk
+    assert np.all(np.abs(d.mean(0)) <= 4 * d.std(0, ddof=1) / np.sqrt(60) + 1e-12)
+    with pytest.raises(ValueError, match="init_var"):
+        sg.simulate_gradient_flow(spec, beta, n, t, 0.25, trials=2, init_var=-1.0)

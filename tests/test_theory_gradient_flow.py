@@ -158,3 +158,19 @@ def test_empirical_bayes_risk():
         gf.empirical_bayes_risk(s, 10, 1.0, 1.0)
     with pytest.raises(ValueError, match="eigenvalues"):
         gf.empirical_bayes_risk(-s, 10, 1.0, 1.0, t=1.0)
+
+
+def test_initialisation_adds_to_signal():
+    a = gf.isotropic_risk(2.0, [1.0, 10.0, np.inf], 1.0, 0.25, init_var=0.5)
+    b = gf.isotropic_risk(2.0, [1.0, 10.0, np.inf], 1.5, 0.25)
+    np.testing.assert_allclose(a.risk, b.risk)
+    # frozen subspace: the excess at convergence is init_var (1 - 1/gamma)
+    c = gf.isotropic_risk(2.0, np.inf, 1.0, 0.25)
+    assert a.risk[-1] - c.risk == pytest.approx(0.5 * (1 - 1 / 2.0))
+    n, p = 200, 400
+    g = gf.risk(np.ones(p), np.full(p, p**-0.5), n, [1.0, 10.0, np.inf], 0.25, init_var=0.5)
+    np.testing.assert_allclose(g.risk, a.risk, rtol=1e-6)
+    with pytest.raises(ValueError, match="init_var"):
+        gf.isotropic_risk(2.0, 1.0, 1.0, 0.25, init_var=-1.0)
+    with pytest.raises(ValueError, match="init_var"):
+        gf.risk(np.ones(4), np.ones(4), 2, 1.0, 0.25, init_var=np.nan)

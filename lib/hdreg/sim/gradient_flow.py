@@ -98,12 +98,14 @@ def _filter(xp, s, times, eta, steps=None):
 
 
 def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, trials: int,
-                           seed: int = 0, step: float | None = None,
+                           seed: int = 0, step: float | None = None, init_var: float = 0.0,
                            desc: str = "gradient-flow trials") -> GradientFlowSim:
     r"""Gradient flow (``step=None``) or gradient descent with step ``step`` on ``trials`` data sets,
     exactly, at every time in ``times`` (``t >= 0``; for GD, ``times`` must be multiples of ``step``:
     ``k = t / step`` steps). Data: ``x ~ N(0, diag(spectrum))``, ``y = x^T beta + eps``,
-    ``Var eps = noise_var``; ``b(0) = 0`` and :math:`\dot b = X^\top(y - Xb)/n`.
+    ``Var eps = noise_var``; ``b(0) = 0`` and :math:`\dot b = X^\top(y - Xb)/n`. With ``init_var``
+    = σ0² > 0, ``b(0) ~ N(0, σ0² I/p)`` is drawn per trial (realised risk and training error) and
+    integrated exactly in the design-conditioned ``bias`` and ``cond_train``.
     """
     xp = get_backend().module
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
@@ -114,6 +116,7 @@ def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, tria
     if times_h.ndim != 1 or not np.all(np.isfinite(times_h)) or np.any(times_h < 0):
         raise ValueError(f"times must be a 1-D array of finite values >= 0, got {times!r}")
     sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    init = float(_validate.nonneg(init_var, "init_var"))
     eta = None
     steps = None
     if step is not None:
@@ -137,11 +140,13 @@ def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, tria
     out = {k: [] for k in ("risk", "train", "bias", "var", "ctrain")}
     for start in progress(range(0, trials, chunk), desc=desc):
         idx = range(start, min(trials, start + chunk))
-        Xs, es = [], []
+        Xs, es, b0s = [], [], []
         for i in idx:  # trial i's randomness depends on (seed, i) only
             gen = np.random.default_rng(children[i])
             Xs.append(gen.standard_normal((n, p)))
             es.append(gen.standard_normal(n))
+            if init > 0:
+                b0s.append(np.sqrt(init / p) * gen.standard_normal(p))
         X = xp.asarray(np.stack(Xs)) * sqrt_spec
         eps = np.sqrt(sigma2) * xp.asarray(np.stack(es))
         s, A, B = gram_eigensystem(X)
@@ -157,8 +162,19 @@ def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, tria
         err_sig = B @ coef_sig - b_star[None, :, None]  # (c, p, T)
         noise_part = B @ coef_eps
         err = err_sig + noise_part
-        risk = (spec[None, :, None] * err * err).sum(1)
         bias = (spec[None, :, None] * err_sig * err_sig).sum(1)
+        if init > 0:
+            # b(0) enters as e^{-t Sigma_hat} b0 = b0 - B diag(1 - psi) B^T b0 (its null-space part
+            # never moves); given X its mean square is sigma0^2/p tr(e^{-t S} Sigma e^{-t S})
+            b0 = xp.asarray(np.stack(b0s))
+            c0 = B.transpose(0, 2, 1) @ b0[..., None]  # (c, m, 1)
+            err = err + (b0[..., None] - B @ ((1.0 - psi) * c0))
+            H = B.transpose(0, 2, 1) @ (spec[None, :, None] * B)  # (c, m, m) = B^T Sigma B
+            G0 = xp.diagonal(H, axis1=1, axis2=2)
+            one_m = 1.0 - psi  # (c, m, T)
+            quad = (one_m * (H @ one_m)).sum(1)
+            bias = bias + init / p * (spec.sum() - 2 * (one_m * G0[..., None]).sum(1) + quad)
+        risk = (spec[None, :, None] * err * err).sum(1)
         # variance given X: sigma^2 sum_j (phi_j/s_j)^2 (s_j/n) (B^T Sigma B)_jj
         G = (B * (spec[None, :, None] * B)).sum(1)  # (c, m) diag of B^T Sigma B
         var = sigma2 * ((phi_s**2) * (s / n * G)[..., None]).sum(1)
@@ -166,10 +182,12 @@ def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, tria
         ay = a_sig + a_eps
         y = signal + eps
         yy = (y * y).sum(1)
-        resid_in = (psi * ay[..., None]) ** 2
+        # X e^{-t S} b0 = sqrt(n) A diag(sqrt(s) psi) B^T b0: b(0) shifts the A-coordinates only
+        ay0 = ay if init == 0 else ay - xp.sqrt(n * s) * c0[..., 0]
+        resid_in = (psi * ay0[..., None]) ** 2
         train = (resid_in.sum(1) + (yy - (ay * ay).sum(1))[:, None]) / n
-        ctrain = ((psi**2) * (a_sig**2 + sigma2)[..., None]).sum(1) + sigma2 * (n - m)
-        ctrain = ctrain / n
+        ctrain = ((psi**2) * (a_sig**2 + sigma2 + n * s * init / p)[..., None]).sum(1)
+        ctrain = (ctrain + sigma2 * (n - m)) / n
         for key, val in (("risk", risk), ("train", train), ("bias", bias), ("var", var),
                          ("ctrain", ctrain)):
             out[key].append(to_numpy(val))

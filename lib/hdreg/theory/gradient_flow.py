@@ -205,16 +205,20 @@ def _iso_args(gamma, t, signal, noise_var, tname="t"):
     return g, t, r2, s2
 
 
-def isotropic_risk(gamma, t, signal, noise_var) -> GradientFlowRisk:
+def isotropic_risk(gamma, t, signal, noise_var, init_var=0.0) -> GradientFlowRisk:
     r"""Bias, variance, risk and training error of gradient flow at time ``t``, Σ = I.
 
     Proportional limit with ``gamma = p/n``, ``signal = ‖β⋆‖²`` (the bias is that of a β⋆ drawn
     uniformly on its sphere, or of any β⋆ for which it is self-averaging), ``noise_var = σ²``.
     Vectorised over ``gamma`` and ``t`` (broadcast); ``t = 0`` and ``t = inf`` are exact (the latter
     the ridgeless risk of :func:`hdreg.theory.isotropic.ridgeless_isotropic_risk`; infinite at
-    ``gamma = 1`` with noise, which raises). ``gamma = 1`` at finite ``t`` is fine.
+    ``gamma = 1`` with noise, which raises). ``gamma = 1`` at finite ``t`` is fine. ``init_var`` =
+    σ0²: the flow starts from ``b(0) ~ N(0, σ0² I/p)`` instead of 0, which adds σ0² to ``signal`` in
+    the bias and the training error (the part of ``b(0)`` in the null space of ``X`` never moves:
+    the frozen subspace).
     """
     g, t, r2, s2 = _iso_args(gamma, t, signal, noise_var)
+    r2 += float(_validate.nonneg(init_var, "init_var"))
     bias = np.empty(g.shape)
     var = np.empty(g.shape)
     train = np.empty(g.shape)
@@ -343,13 +347,15 @@ def _check_branch(kap, lam):
         raise RuntimeError("complex effective regularisation left its branch")
 
 
-def risk(spectrum, beta, n, t, noise_var) -> GradientFlowRisk:
+def risk(spectrum, beta, n, t, noise_var, init_var=0.0) -> GradientFlowRisk:
     r"""Deterministic equivalent of the risk of gradient flow at time ``t`` (general covariance).
 
     Parameters follow :func:`hdreg.theory.ridge.ridge_risk`: ``spectrum`` (eigenvalues of Σ),
     ``beta`` (β⋆ in the eigenbasis), ``n`` (sample size, broadcast against ``t``), ``t`` (training
     time of :math:`\dot b = X^\top(y - Xb)/n` from ``b(0) = 0``; ``0`` and ``inf`` allowed, the
-    latter is the ridgeless limit), ``noise_var``. Returns a :class:`GradientFlowRisk`.
+    latter is the ridgeless limit), ``noise_var``. Returns a :class:`GradientFlowRisk`. With
+    ``init_var`` = σ0² the flow starts from ``b(0) ~ N(0, σ0² I/p)`` (averaged over it): the bias is
+    linear in the weights :math:`\lambda_i\beta_i^2`, which become :math:`\lambda_i(\beta_i^2 + σ_0^2/p)`.
 
     Method (see the module docstring): Talbot inversion of the Laplace transforms in time, whose
     deterministic equivalents follow from that of the ridge resolvent at complex penalty.
@@ -359,6 +365,9 @@ def risk(spectrum, beta, n, t, noise_var) -> GradientFlowRisk:
     host = np.asarray(to_numpy(full), float)
     bh = np.asarray(to_numpy(b), float)
     sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    init = float(_validate.nonneg(init_var, "init_var"))
+    if init > 0:
+        bh = np.sqrt(bh * bh + init / bh.size)
     n_h = np.asarray(to_numpy(n), dtype=float)
     t_h = np.asarray(to_numpy(t), dtype=float)
     if not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
