@@ -250,3 +250,112 @@ def select_per_class(real, y_real, synthetic, y_syn, k_per_class, methods=None, 
             local = fn(R[y_real == c], S[rows], k_per_class, **kw)
             out[m].append(rows[local])
     return {m: np.concatenate(v) for m, v in out.items()}
+
+
+# ------------------------------------------------------------------------------------------------
+# Uniformity: greedy max-min (farthest-point) selection and the minimum pairwise distance.
+# Appended block (chapter "Choosing data by uniformity", label ch-data-uniformity).
+
+__all__ += ["farthest_point", "min_pairwise_distance"]
+
+#: Bytes of scratch memory a block of pairwise distances may take (the functions below never hold
+#: an ``n x n`` matrix).
+BLOCK_BYTES = 64 * 2 ** 20
+
+
+def _points(points, name="points", min_rows=1):
+    """A finite 2-D float array (rows = points) on the array module that holds ``points``."""
+    from .backend import namespace_of  # noqa: PLC0415
+
+    xp = namespace_of(points)
+    X = xp.asarray(points, dtype=xp.float64)
+    if X.ndim != 2 or X.shape[0] < min_rows or X.shape[1] == 0:
+        raise ValueError(f"{name} must be a 2-D array with at least {min_rows} row(s) (one row per "
+                         f"point) and at least one column, got shape {tuple(X.shape)}")
+    if not bool(to_numpy(xp.all(xp.isfinite(X)))):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return xp, X
+
+
+def _gram_margin(sq, d):
+    """A bound on the rounding error of ``|x|^2 + |y|^2 - 2 x.y`` for centred float64 rows."""
+    return 8.0 * (d + 4) * np.finfo(np.float64).eps * 2.0 * float(to_numpy(sq.max()))
+
+
+def farthest_point(points, m, start=0):
+    r"""Greedy max–min (farthest-point) selection: indices of ``m`` rows of ``points``.
+
+    The first index is ``start``; each next one is the row farthest (Euclidean distance) from the
+    rows already chosen, :math:`\arg\max_i \min_{s\in S}\|x_i - x_s\|`, ties going to the lowest
+    index. The squared distances to the chosen set are kept up to date with one matrix-vector
+    product per step (the Gram identity, :math:`O(nd)` work per step and :math:`O(n)` extra memory);
+    the few rows whose screened distance is within a rigorous rounding margin of the largest are
+    then re-scored exactly from coordinate differences, so the selection is exact. Runs on the
+    backend that holds ``points`` (NumPy, or CuPy for a CuPy array); returns a NumPy integer array
+    of length ``m`` in selection order. When fewer than ``m`` distinct points exist, the remaining
+    picks are duplicates of chosen points (distance zero), lowest index first. This is Gonzalez's
+    farthest-first traversal: a 2-approximation for max–min dispersion and for k-center.
+    """
+    xp, X = _points(points)
+    n, d = X.shape
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= n:
+        raise ValueError(f"m must be an integer in [1, {n}] (the number of points), got {m!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < n:
+        raise ValueError(f"start must be an integer index in [0, {n - 1}], got {start!r}")
+    X = X - X.mean(axis=0)
+    sq = (X * X).sum(axis=1)
+    margin = _gram_margin(sq, d)
+    chosen = [int(start)]
+    dmin = xp.full(n, xp.inf)
+    block = max(1, BLOCK_BYTES // (8 * d * int(m)))
+
+    xp.minimum(dmin, sq - 2.0 * (X @ X[start]) + sq[start], out=dmin)
+    dmin[start] = -xp.inf  # a chosen row is never chosen again (minimum keeps -inf)
+    for _ in range(1, int(m)):
+        top = float(to_numpy(dmin.max()))
+        cand = xp.nonzero(dmin >= top - 2.0 * margin)[0]
+        if cand.size == 1:
+            j = int(to_numpy(cand[0]))
+        else:  # exact re-scoring of the near-ties against every chosen row
+            S = X[xp.asarray(chosen)]
+            exact = []
+            for a in range(0, int(cand.size), block):
+                diff = X[cand[a:a + block], None, :] - S[None, :, :]
+                exact.append((diff * diff).sum(axis=2).min(axis=1))
+            exact = xp.concatenate(exact)
+            j = int(to_numpy(cand[int(to_numpy(xp.argmax(exact)))]))
+        chosen.append(j)
+        xp.minimum(dmin, sq - 2.0 * (X @ X[j]) + sq[j], out=dmin)
+        dmin[j] = -xp.inf
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def min_pairwise_distance(points):
+    r"""The minimum pairwise distance :math:`h_{\min} = \min_{i\neq j}\|x_i - x_j\|` of the rows.
+
+    Exact and memory-bounded: distances are screened block by block with the Gram identity
+    :math:`\|x-y\|^2 = \|x\|^2 + \|y\|^2 - 2x^\top y` (after centring), and every pair whose screened
+    value could be the minimum (within a rigorous rounding margin) is recomputed from coordinate
+    differences. No ``n x n`` matrix is formed. Runs on the backend that holds ``points``; returns a
+    Python float (``0.0`` when two rows coincide). Needs at least two rows.
+    """
+    xp, X = _points(points, min_rows=2)
+    n, d = X.shape
+    X = X - X.mean(axis=0)
+    sq = (X * X).sum(axis=1)
+    margin = _gram_margin(sq, d)
+    rows = max(1, min(n, BLOCK_BYTES // (8 * n)))
+    cols = xp.arange(n)
+    best = np.inf
+    for a in range(0, n - 1, rows):
+        b = min(a + rows, n - 1)
+        approx = sq[a:b, None] + sq[None, a:] - 2.0 * (X[a:b] @ X[a:].T)
+        # keep the pairs (i, j) with j > i only: column c of this block is the point a + c
+        approx[:, :b - a][cols[None, :b - a] <= cols[:b - a, None]] = xp.inf
+        amin = float(to_numpy(approx.min()))
+        thr = min(best + margin, amin + 2.0 * margin)
+        ii, jj = xp.nonzero(approx <= thr)
+        if ii.size:
+            diff = X[ii + a] - X[jj + a]
+            best = min(best, float(to_numpy((diff * diff).sum(axis=1).min())))
+    return float(np.sqrt(best))
