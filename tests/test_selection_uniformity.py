@@ -120,3 +120,31 @@ def test_bad_m(m):
 def test_bad_start(start):
     with pytest.raises(ValueError, match="start must be"):
         sel.farthest_point(np.zeros((10, 2)), 3, start=start)
+
+
+def test_min_pairwise_distance_batched_equals_one_by_one(monkeypatch):
+    P = np.random.default_rng(4).standard_normal((9, 40, 5))
+    P[5, 7] = P[5, 30]
+    ref = np.array([_naive_hmin(X) for X in P])
+    np.testing.assert_allclose(sel.min_pairwise_distance(P), ref, rtol=1e-12)
+    assert sel.min_pairwise_distance(P)[5] == 0.0
+    monkeypatch.setattr(sel, "BLOCK_BYTES", 8 * 40 * 5)   # the per-set path, 5 rows per block
+    np.testing.assert_allclose(sel.min_pairwise_distance(P), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 4, 2)), np.zeros((3, 1, 2)), np.zeros((3, 4, 0)),
+                                 np.full((2, 3, 2), np.nan)])
+def test_min_pairwise_distance_bad_batches(bad):
+    with pytest.raises(ValueError, match="points"):
+        sel.min_pairwise_distance(bad)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_sweep_path_in_low_dimension(d):
+    g = np.random.default_rng(d)
+    P = g.standard_normal((7, 60, d))
+    P[2, :, 0] = 0.3          # every row shares the sort coordinate's value in one set
+    P[3, 11] = P[3, 50]       # a duplicate
+    ref = np.array([_naive_hmin(X) for X in P])
+    np.testing.assert_allclose(sel.min_pairwise_distance(P), ref, rtol=1e-12)
+    assert sel.min_pairwise_distance(P[4]) == pytest.approx(ref[4], rel=1e-12)
