@@ -126,12 +126,17 @@ def iid_hmin_prediction(n, d, density_l2):
 
 def iid_min_distance(ns, trials, sampler, seed=0):
     """:math:`h_{\\min}` of ``n`` i.i.d. points from ``sampler(n, rng)`` for every ``n`` in ``ns``
-    and ``trials`` trials: an array ``(len(ns), trials)``. Trial ``t`` uses the same generator for
-    every ``n`` (a nested design: the first ``n`` points of one draw)."""
+    and ``trials`` trials: an array ``(len(ns), trials)``. Every ``(n, trial)`` has its own
+    generator (independent draws, so that per-``n`` standard errors are honest)."""
     ns = [_validate.positive_int(n, "ns") for n in np.atleast_1d(ns)]
     trials = _validate.positive_int(trials, "trials")
-    P = np.stack([np.asarray(sampler(max(ns), g), dtype=float) for g in _gens(_seed(seed), trials)])
-    return np.stack([min_pairwise_distance(P[:, :n]) for n in ns])
+    gens = _gens(_seed(seed), trials * len(ns))
+    out = np.empty((len(ns), trials))
+    for i, n in enumerate(ns):
+        P = np.stack([np.asarray(sampler(n, g), dtype=float)
+                      for g in gens[i * trials:(i + 1) * trials]])
+        out[i] = min_pairwise_distance(P)
+    return out
 
 
 def packing_bound(n, d, side=1.0):
@@ -341,6 +346,7 @@ class KernelStudy:
     y_norm2: np.ndarray
     test_uniform: np.ndarray      # test MSE at the stopping step, x uniform on the square
     test_pool: np.ndarray         # test MSE at the stopping step, x from the (biased) pool law
+    points: np.ndarray            # (len(methods), seeds, m, 2) the selected points
     subsets: dict = field(default_factory=dict)   # method -> (seeds, m) indices
 
 
@@ -394,7 +400,7 @@ def kernel_gd_study(seeds, pool_size=3000, m=100, ell=0.3, eps=1e-3,
                 test[k, i, s] = ((f[:, 0] - target_function(T)) ** 2).mean()
     return KernelStudy(tuple(methods), res["hmin"], res["lam_min"], res["lam_max"],
                        res["gershgorin"], its.astype(float), bound, res["y_norm2"], test[0],
-                       test[1], subsets)
+                       test[1], Xs, subsets)
 
 
 def max_min_dispersion_ratio(instances, n=12, m=4, d=2, seed=0):
@@ -501,7 +507,7 @@ def _gd_predict(K, Kx, Y, t, eta):
 
 
 def digits_study(seeds, m=150, keep_minority=0.25, width=512, eps=0.02, test_fraction=0.4):
-    """Uniform vs random subsets of a *biased* digits pool (every image of classes 0-4, a fraction
+    r"""Uniform vs random subsets of a *biased* digits pool (every image of classes 0-4, a fraction
     ``keep_minority`` of those of classes 5-9), in two spaces: pixels (Gaussian kernel with the
     median pairwise distance of the pool as bandwidth) and random ReLU features of width ``width``
     (a linear model on the features, kernel :math:`\Phi\Phi^\top/\text{width}`). Per seed and
