@@ -162,8 +162,8 @@ def covering_bound(n, d, side=1.0):
 
 def gaussian_kernel(A, B=None, ell=0.3):
     r"""Gaussian kernel matrix :math:`e^{-\|a-b\|^2/(2\ell^2)}` between the rows of ``A`` (``m x d``,
-    or batched ``s x m x d``) and of ``B`` (default ``A``). Runs on the active backend; exact
-    squared distances (coordinate differences)."""
+    or batched ``s x m x d``) and of ``B`` (default ``A``). Computed on the active backend from
+    coordinate differences; returns a NumPy array."""
     xp = get_backend().module
     ell = _pos(ell, "ell")
     A = xp.asarray(A, dtype=xp.float64)
@@ -172,7 +172,7 @@ def gaussian_kernel(A, B=None, ell=0.3):
         raise ValueError(f"A and B must be (m, d) or (s, m, d) arrays with the same d, got "
                          f"{tuple(A.shape)} and {tuple(B.shape)}")
     diff = A[..., :, None, :] - B[..., None, :, :]
-    return xp.exp(-(diff * diff).sum(axis=-1) / (2 * ell * ell))
+    return to_numpy(xp.exp(-(diff * diff).sum(axis=-1) / (2 * ell * ell)))
 
 
 def gershgorin_bound(K):
