@@ -357,12 +357,13 @@ def target_function(X):
 
 
 def kernel_gd_study(seeds, pool_size=3000, m=100, ell=0.3, eps=1e-3,
-                    methods=("random", "greedy", "k-means"), n_test=2000):
+                    methods=("random", "greedy", "k-means"), n_test=2000, seed=0):
     """For each seed: draw a pool (:func:`biased_pool`), select ``m`` points by every method, and
     record ``h_min``, the extreme eigenvalues of the Gaussian kernel matrix, the Gershgorin bound,
     the exact number of GD steps (``eta = 1/lambda_max``) to a training MSE ``eps`` on the target
     :func:`target_function`, and the linear-rate bound on it. Seed ``s`` uses the pool and the
-    generator of trial ``s``, the same for every method (a paired design). The GD predictor at the
+    generator of trial ``s`` of ``SeedSequence(seed)``, the same for every method (a paired
+    design). The GD predictor at the
     stopping step is evaluated on ``n_test`` fresh points uniform on the square and ``n_test`` fresh
     points from the pool's law (test MSE against the noiseless target)."""
     seeds = _validate.positive_int(seeds, "seeds")
@@ -373,7 +374,7 @@ def kernel_gd_study(seeds, pool_size=3000, m=100, ell=0.3, eps=1e-3,
     res = {k: np.empty(shape) for k in ("hmin", "lam_min", "lam_max", "gershgorin", "y_norm2")}
     subsets = {meth: np.empty((seeds, m), dtype=np.int64) for meth in methods}
     Xs, ys, tests = [], [], []
-    for s, g in enumerate(_gens(0, seeds)):
+    for s, g in enumerate(_gens(_seed(seed), seeds)):
         pool = biased_pool(pool_size, seed=int(g.integers(2 ** 31)))
         tests.append((biased_pool(n_test, seed=int(g.integers(2 ** 31)), w=0.0),
                       biased_pool(n_test, seed=int(g.integers(2 ** 31)))))
@@ -506,7 +507,8 @@ def _gd_predict(K, Kx, Y, t, eta):
     return Kx @ alpha
 
 
-def digits_study(seeds, m=150, keep_minority=0.25, width=512, eps=0.02, test_fraction=0.4):
+def digits_study(seeds, m=150, keep_minority=0.25, width=512, eps=0.02, test_fraction=0.4,
+                 seed=1):
     r"""Uniform vs random subsets of a *biased* digits pool (every image of classes 0-4, a fraction
     ``keep_minority`` of those of classes 5-9), in two spaces: pixels (Gaussian kernel with the
     median pairwise distance of the pool as bandwidth) and random ReLU features of width ``width``
@@ -523,7 +525,7 @@ def digits_study(seeds, m=150, keep_minority=0.25, width=512, eps=0.02, test_fra
     spaces, methods = DigitsStudy.spaces, DigitsStudy.methods
     out = {q: {sp: {me: np.empty(seeds) for me in methods} for sp in spaces}
            for q in ("hmin", "lam_min", "iterations", "acc_balanced", "acc_biased")}
-    for s, g in enumerate(_gens(1, seeds)):
+    for s, g in enumerate(_gens(_seed(seed), seeds)):
         perm = g.permutation(len(X_all))
         n_test = int(test_fraction * len(X_all))
         te, tr = perm[:n_test], perm[n_test:]
