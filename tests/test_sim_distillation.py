@@ -163,3 +163,26 @@ def test_conditional_rejects_mean_coef():
     with pytest.raises(ValueError, match="conditional"):
         simulate_surrogate_target(spec, beta, beta, 20, 0.1, trials=2, conditional=True,
                                   return_mean_coef=True)
+
+
+def test_sign_averaged_risk_is_the_average_over_all_signs():
+    import itertools
+
+    from hdreg.sim.distillation import sign_averaged_risk
+
+    g = np.random.default_rng(0)
+    p, q = 4, 3
+    spec = np.array([2.0, 1.0, 0.5, 0.1])
+    A, N = g.standard_normal((1, p, p, 1)), g.standard_normal((1, p, q, 1))
+    b, beta = g.standard_normal(p), g.standard_normal(p)
+    brute = 0.0
+    for signs in itertools.product([-1.0, 1.0], repeat=p):
+        s = np.array(signs)
+        err = A[0, :, :, 0] @ (s * b) - s * beta
+        brute += np.sum(spec * err**2) / 2**p
+    brute += 0.3 * np.sum(spec[:, None] * N[0, :, :, 0] ** 2)
+    got = sign_averaged_risk(spec, A, b, beta, N, 0.3)
+    assert got.shape == (1, 1)
+    assert np.allclose(got[0, 0], brute, rtol=1e-12)
+    two = sign_averaged_risk(spec, A, np.stack([b, 2 * b]), beta, N, 0.3)
+    assert two.shape == (1, 2, 1) and np.isclose(two[0, 0, 0], brute)
