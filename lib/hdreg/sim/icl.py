@@ -212,7 +212,7 @@ class TTTSim:
 
 
 def simulate_ttt(spectrum, w0, beta, n: int, k: int, etas, trials: int, protocol: str = "fresh",
-                 seed: int = 0, fresh_prompts: int | None = None) -> TTTSim:
+                 seed: int = 0, fresh_prompts: int | None = None, label_noise: float = 0.0) -> TTTSim:
     r"""One gradient step of TTT on ``trials`` independent test prompts of the task ``beta``.
 
     Per trial: a context of ``n`` noiseless pairs (:math:`u = X^\top y`), ``k`` labelled queries
@@ -223,8 +223,11 @@ def simulate_ttt(spectrum, w0, beta, n: int, k: int, etas, trials: int, protocol
     (Chapter 6, ``eq-fresh-quadratic``); with ``fresh_prompts = m`` it is instead estimated from ``m``
     sampled fresh prompts with sampled queries (used by the tests to check the exact evaluation).
     ``spectrum``: eigenvalues of :math:`\Sigma_x` (diagonal, the library's eigenbasis convention).
+    ``label_noise``: variance of independent noise on the ``k`` TTT labels (absolute units; the context
+    labels stay noiseless); with the default 0 the random stream is the noiseless one.
     """
     xp = get_backend().module
+    noise_sd = float(np.sqrt(float(_validate.nonneg(label_noise, "label_noise"))))
     lam_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
     beta_h = np.asarray(to_numpy(_validate.vector_like(beta, lam_h, "beta")))
     d = lam_h.size
@@ -271,7 +274,7 @@ def simulate_ttt(spectrum, w0, beta, n: int, k: int, etas, trials: int, protocol
         t = min(step, trials - start)
         u = gram_times(gen, xp, root, xp.broadcast_to(b, (t, d)), n)             # (t, d)
         e0 = b - (u[:, None, None, :] @ W0.transpose(0, 2, 1)[None])[..., 0, :]  # beta - W0 u, (t, S, d)
-        g = gram_times(gen, xp, root, e0, k)                                     # (t, S, d)
+        g = gram_times(gen, xp, root, e0, k, noise_sd)                           # (t, S, d)
         if protocol == "same":
             uu = (u * u).sum(axis=-1)[:, None, None]                             # (t, 1, 1)
             e_se = ((e0 * lam) * e0).sum(axis=-1)[..., None]
