@@ -148,3 +148,22 @@ def test_prompt_losses_rejects_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         prompt_losses(**args)
+
+
+def test_ttt_shift_and_label_noise_against_exact_theory():
+    d, n, k, T = 30, 15, 30, 800
+    beta = np.ones(d) / np.sqrt(d)
+    W0 = np.stack([np.eye(d) / (n + d + 1), np.zeros((d, d))])
+    for scale, noise, protocol in ((2.0, 0.0, "fresh"), (1.0, 1.5, "fresh"), (0.7, 0.5, "same")):
+        th = [ttt.shifted_ttt(n, k, d, scale, noise, s, protocol) for s in ("warm", "cold")]
+        etas = [[t.eta / scale**3] for t in th]
+        out = simulate_ttt(scale * np.ones(d), W0, beta, n, k, etas, T, protocol, seed=3,
+                           label_noise=noise * scale)
+        m, se = out.mean_se()
+        assert np.all(np.abs(m[:, 0] / scale - [t.after for t in th]) < 4.5 * se[:, 0] / scale)
+    # default label_noise = 0 keeps the noiseless random stream
+    a = simulate_ttt(np.ones(d), W0, beta, n, k, [[0.01]], 5, seed=1)
+    b = simulate_ttt(np.ones(d), W0, beta, n, k, [[0.01]], 5, seed=1, label_noise=0.0)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    with pytest.raises(ValueError, match="label_noise"):
+        simulate_ttt(np.ones(d), W0, beta, n, k, [[0.01]], 5, label_noise=-1.0)
