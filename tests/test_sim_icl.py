@@ -167,3 +167,25 @@ def test_ttt_shift_and_label_noise_against_exact_theory():
     np.testing.assert_array_equal(a.loss, b.loss)
     with pytest.raises(ValueError, match="label_noise"):
         simulate_ttt(np.ones(d), W0, beta, n, k, [[0.01]], 5, label_noise=-1.0)
+
+
+def test_finite_tasks_fit_and_paired_errors():
+    from hdreg.sim.icl import simulate_finite_tasks
+    d, ell, rho = 6, 12, 0.1
+    r = simulate_finite_tasks(d, ell, 400, 3, rho, 4, test_prompts=20000, seed=2)
+    assert r.gamma.shape == (4, d, d + 1) and r.tasks.shape == (4, 3, d)
+    np.testing.assert_allclose(np.linalg.norm(r.tasks, axis=-1), np.sqrt(d))
+    ex_icl = icl.task_set_test_error(r.gamma, ell, rho)
+    ex_idg = np.array([icl.task_set_test_error(g, ell, rho, w) for g, w in zip(r.gamma, r.tasks)])
+    assert np.all(np.abs(r.icl - ex_icl) < 0.05 * ex_icl)
+    assert np.all(np.abs(r.idg - ex_idg) < 0.05 * ex_idg)
+    assert np.all(ex_idg < ex_icl)                    # three tasks are memorised
+    # per-trial randomness: a trial does not depend on how many trials run
+    r2 = simulate_finite_tasks(d, ell, 400, 3, rho, 2, test_prompts=None, seed=2)
+    np.testing.assert_allclose(r2.gamma, r.gamma[:2])
+    assert r2.icl is None
+    for kwargs, match in ((dict(d=0), "d"), (dict(tasks=0), "tasks"), (dict(rho=-1.0), "rho"),
+                          (dict(ridge=-1.0), "ridge"), (dict(test_prompts=0), "test_prompts")):
+        args = dict(d=d, ell=ell, prompts=100, tasks=3, rho=rho, trials=1) | kwargs
+        with pytest.raises(ValueError, match=match):
+            simulate_finite_tasks(**args)
