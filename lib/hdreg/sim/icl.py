@@ -32,7 +32,7 @@ from ..theory.icl import context_second_moment, icl_loss
 from .ridge import _chunk
 
 __all__ = ["gram_times", "sample_contexts", "prompt_losses", "PretrainSGD", "pretrain_sgd", "TTTSim", "simulate_ttt",
-           "simulate_ttt_multistep"]
+           "simulate_ttt_multistep", "FiniteTaskSim", "simulate_finite_tasks"]
 
 
 def _sqrtm(sigma):
@@ -212,7 +212,7 @@ class TTTSim:
 
 
 def simulate_ttt(spectrum, w0, beta, n: int, k: int, etas, trials: int, protocol: str = "fresh",
-                 seed: int = 0, fresh_prompts: int | None = None) -> TTTSim:
+                 seed: int = 0, fresh_prompts: int | None = None, label_noise: float = 0.0) -> TTTSim:
     r"""One gradient step of TTT on ``trials`` independent test prompts of the task ``beta``.
 
     Per trial: a context of ``n`` noiseless pairs (:math:`u = X^\top y`), ``k`` labelled queries
@@ -223,8 +223,11 @@ def simulate_ttt(spectrum, w0, beta, n: int, k: int, etas, trials: int, protocol
     (Chapter 6, ``eq-fresh-quadratic``); with ``fresh_prompts = m`` it is instead estimated from ``m``
     sampled fresh prompts with sampled queries (used by the tests to check the exact evaluation).
     ``spectrum``: eigenvalues of :math:`\Sigma_x` (diagonal, the library's eigenbasis convention).
+    ``label_noise``: variance of independent noise on the ``k`` TTT labels (absolute units; the context
+    labels stay noiseless); with the default 0 the random stream is the noiseless one.
     """
     xp = get_backend().module
+    noise_sd = float(np.sqrt(float(_validate.nonneg(label_noise, "label_noise"))))
     lam_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
     beta_h = np.asarray(to_numpy(_validate.vector_like(beta, lam_h, "beta")))
     d = lam_h.size
@@ -271,7 +274,7 @@ def simulate_ttt(spectrum, w0, beta, n: int, k: int, etas, trials: int, protocol
         t = min(step, trials - start)
         u = gram_times(gen, xp, root, xp.broadcast_to(b, (t, d)), n)             # (t, d)
         e0 = b - (u[:, None, None, :] @ W0.transpose(0, 2, 1)[None])[..., 0, :]  # beta - W0 u, (t, S, d)
-        g = gram_times(gen, xp, root, e0, k)                                     # (t, S, d)
+        g = gram_times(gen, xp, root, e0, k, noise_sd)                           # (t, S, d)
         if protocol == "same":
             uu = (u * u).sum(axis=-1)[:, None, None]                             # (t, 1, 1)
             e_se = ((e0 * lam) * e0).sum(axis=-1)[..., None]
@@ -376,3 +379,98 @@ def simulate_ttt_multistep(spectrum, w0, beta, n: int, k: int, etas, trials: int
             res.append(loss)
         out.append(to_numpy(xp.stack(res, axis=-1)))
     return np.concatenate(out)
+
+
+# --------------------------------------------------------------------------- finite task diversity
+@dataclass(frozen=True)
+class FiniteTaskSim:
+    """Per-trial results of :func:`simulate_finite_tasks` (one trial = one pretraining set).
+
+    ``icl``: test error on new tasks :math:`w\\sim\\mathcal N(0, I_d)`; ``idg``: on tasks drawn from the
+    trial's ``k`` pretraining tasks; both on the *same* test contexts, queries and noise (shape
+    ``(trials,)``, noise included; ``None`` when no test prompts were drawn). ``gamma``: the fitted
+    :math:`\\Gamma` of each trial, ``(trials, d, d + 1)``; ``tasks``: each trial's task set,
+    ``(trials, k, d)``.
+    """
+
+    icl: np.ndarray | None
+    idg: np.ndarray | None
+    gamma: np.ndarray
+    tasks: np.ndarray
+
+
+def _lu_features(gen, xp, w, ell: int, rho: float):
+    """Prompts of Lu et al.'s model for tasks ``w`` (``(..., d)``): returns the features
+    :math:`h = [\\frac d\\ell\\sum_i y_ix_i;\\ \\frac1\\ell\\sum_i y_i^2]`, the query and its label."""
+    shape, d = w.shape[:-1], w.shape[-1]
+    x = gen.standard_normal(shape + (ell + 1, d), dtype=xp.float64) / np.sqrt(d)
+    y = (x * w[..., None, :]).sum(axis=-1)
+    if rho > 0:
+        y = y + np.sqrt(rho) * gen.standard_normal(shape + (ell + 1,), dtype=xp.float64)
+    yc, xc = y[..., :ell], x[..., :ell, :]
+    h = xp.concatenate([(d / ell) * (yc[..., None] * xc).sum(axis=-2),
+                        (yc * yc).mean(axis=-1)[..., None]], axis=-1)
+    return h, x[..., ell, :], y[..., ell]
+
+
+def simulate_finite_tasks(d: int, ell: int, prompts: int, tasks: int, rho: float, trials: int,
+                          ridge: float = 1e-6, test_prompts: int | None = 2000,
+                          seed: int = 0) -> FiniteTaskSim:
+    r"""Pretrain the reduced linear attention of Lu, Letey, Zavatone-Veth, Maiti and Pehlevan on a
+    finite task set, and test it on new and on pretraining tasks (Chapter 5, task diversity).
+
+    Per trial: ``tasks`` :math:`= k` task vectors, Gaussian rescaled to norm :math:`\sqrt d`;
+    ``prompts`` :math:`= P` pretraining prompts whose task cycles through the set (each used
+    :math:`P/k` times, up to one); tokens :math:`x\sim\mathcal N(0, I_d/d)`, labels with noise variance
+    ``rho``; context length ``ell``. :math:`\Gamma\in\mathbb R^{d\times(d+1)}` is the ridge fit of the
+    query label on :math:`\operatorname{vec}(x_{q}h^\top)` with penalty :math:`\frac Pd\,` ``ridge``
+    :math:`\|\Gamma\|_F^2` (``ridge`` small: the ridgeless limit). The test errors are averages over
+    ``test_prompts`` prompts sharing contexts, queries and noise between the two task kinds
+    (``None``: no test prompts; the exact errors follow from ``gamma`` and ``tasks`` by
+    :func:`hdreg.theory.icl.task_set_test_error`).
+    """
+    xp = get_backend().module
+    d = _validate.positive_int(d, "d")
+    ell = _validate.positive_int(ell, "ell (the context length)")
+    P = _validate.positive_int(prompts, "prompts")
+    k = _validate.positive_int(tasks, "tasks")
+    trials = _validate.positive_int(trials, "trials")
+    m = None if test_prompts is None else _validate.positive_int(test_prompts, "test_prompts")
+    rho = float(_validate.nonneg(rho, "rho"))
+    lam = float(_validate.nonneg(ridge, "ridge"))
+    p = d * (d + 1)
+    step = _chunk(8 * (P * (p + (ell + 2) * d) + p * p), trials, "simulate_finite_tasks")
+    icl_out, idg_out, gam_out, set_out = [], [], [], []
+    for start in progress(range(0, trials, step), desc="finite task sets"):
+        gens = [rng(int(np.random.SeedSequence([seed, t]).generate_state(1)[0]))
+                for t in range(start, min(start + step, trials))]
+        sets, feats, labels = [], [], []
+        for gen in gens:                       # per-trial randomness: (seed, trial index)
+            W = gen.standard_normal((k, d), dtype=xp.float64)
+            W = W / xp.sqrt((W * W).sum(axis=-1, keepdims=True)) * np.sqrt(d)
+            h, xq, yq = _lu_features(gen, xp, W[xp.arange(P) % k], ell, rho)
+            sets.append(W)
+            feats.append((xq[:, :, None] * h[:, None, :]).reshape(P, p))
+            labels.append(yq)
+        F, Y = xp.stack(feats), xp.stack(labels)                          # (t, P, p), (t, P)
+        G = F.transpose(0, 2, 1) @ F + (P / d) * lam * xp.eye(p)
+        gam = xp.linalg.solve(G, (F.transpose(0, 2, 1) @ Y[..., None]))[..., 0].reshape(-1, d, d + 1)
+        set_out.extend(to_numpy(W) for W in sets)
+        for gen, W, g_ in zip(gens, sets, gam if m is not None else []):
+            # shared contexts, queries and noise for new and pretraining tasks (paired errors)
+            w_new = gen.standard_normal((m, d), dtype=xp.float64)
+            w_old = W[gen.integers(0, k, size=m)]
+            x = gen.standard_normal((m, ell + 1, d), dtype=xp.float64) / np.sqrt(d)
+            eps = np.sqrt(rho) * gen.standard_normal((m, ell + 1), dtype=xp.float64)
+            errs = []
+            for w in (w_new, w_old):
+                y = (x * w[:, None, :]).sum(axis=-1) + eps
+                hh = xp.concatenate([(d / ell) * (y[:, :ell, None] * x[:, :ell]).sum(axis=1),
+                                     (y[:, :ell] ** 2).mean(axis=-1)[:, None]], axis=-1)
+                pred = ((x[:, ell] @ g_) * hh).sum(axis=-1)
+                errs.append(float(to_numpy(((y[:, ell] - pred) ** 2).mean())))
+            icl_out.append(errs[0])
+            idg_out.append(errs[1])
+        gam_out.append(to_numpy(gam))
+    errs_out = (None, None) if m is None else (np.array(icl_out), np.array(idg_out))
+    return FiniteTaskSim(*errs_out, np.concatenate(gam_out), np.stack(set_out))

@@ -33,7 +33,7 @@ import numpy as np
 from .. import _validate
 
 __all__ = ["TTTLimit", "TTTResult", "isotropic_losses", "warm_start_threshold", "isotropic_ttt",
-           "diagonal_ttt", "context_length_for_loss", "cold_context_length"]
+           "diagonal_ttt", "context_length_for_loss", "cold_context_length", "shifted_ttt"]
 
 
 # --------------------------------------------------------------------------- isotropic limit
@@ -302,3 +302,47 @@ def cold_context_length(target, d, k):
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(delta > 0, (2.0 + np.sqrt(4.0 + delta * (d_ + 3.0))) / delta, np.inf)
     return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------- covariate shift, label noise
+def shifted_ttt(n, k, d, scale=1.0, label_noise=0.0, start="warm", protocol="fresh") -> TTTResult:
+    r"""Exact finite-size one-step TTT under a covariate shift and with noisy TTT labels (Chapter 6).
+
+    Pretraining used :math:`\Sigma_x = \Sigma_\beta = I_d` (warm start :math:`W_0 = I/(n+d+1)`); at test
+    time the covariates are :math:`\mathcal N(0, s I_d)`, ``scale`` :math:`= s > 0`, for the context, the
+    TTT examples and the queries, and the ``k`` TTT labels carry independent noise of variance
+    ``label_noise`` :math:`\times\|\beta\|_\Sigma^2` (a noise-to-signal ratio; the context labels stay
+    noiseless). Losses are normalised by :math:`\|\beta\|_\Sigma^2 = s\|\beta\|^2`.
+
+    In the coordinates :math:`x = \sqrt s\,z` the problem is the isotropic one of
+    :func:`isotropic_ttt` with the warm start :math:`W_0 = sI/(n+d+1)`, plus the noise term
+    :math:`X_{tr}^\top\varepsilon` in the gradient, whose second moment :math:`\sigma^2 kd` adds to
+    :math:`\mathbb E a` only. ``eta`` is the optimal step for :math:`\|\beta\| = 1` in the shifted
+    units; in the original units it is ``eta / (scale**3 * ||beta||**2)``. ``scale = 1``,
+    ``label_noise = 0`` gives :func:`isotropic_ttt`. Broadcasts over ``n``, ``k``, ``d``.
+    """
+    if start not in ("warm", "cold"):
+        raise ValueError(f"start must be 'warm' or 'cold', got {start!r}")
+    if protocol not in ("fresh", "same"):
+        raise ValueError(f"protocol must be 'fresh' or 'same', got {protocol!r}")
+    s = float(_validate.nonneg(scale, "scale", allow_zero=False))
+    s2 = float(_validate.nonneg(label_noise, "label_noise"))
+    n, k, d = _sizes(n, k, d)
+    w = s / (n + d + 1.0) if start == "warm" else np.zeros_like(n)
+    q1 = _Poly({(1, 0): 1.0})
+    q2 = _Poly({(2, 0): 1.0, (1, 1): 1.0})
+    e2 = 1.0 - 2.0 * w * q1 + (w * w) * q2          # ||e0||^2, e0 = (I - w S) beta
+    before = 1.0 - 2.0 * w * n + w * w * n * (n + d + 1.0)
+    if protocol == "fresh":
+        mb = k * n * ((1.0 - (n + 1.0) * w) * (q1 - w * (q1 * q1)) - w * q1 + (w * w) * q2).mean(n, d)
+        quad = (n + 1.0) * (q1 * q1) + q2
+        ma = n * k * ((k + d + 1.0) * (e2 * quad).mean(n, d) + s2 * d * quad.mean(n, d))
+    else:
+        mb = k * (q2 * e2).mean(n, d)
+        ma = k * ((k + d + 1.0) * (q2 * q2 * e2).mean(n, d) + s2 * d * (q2 * q2).mean(n, d))
+    t = mb / ma
+    after = before - mb * mb / ma
+    res = dict(before=before, after=after, eta=t / 2.0, mean_b=mb, mean_a=ma)
+    if n.ndim == 0:
+        res = {key: float(v) for key, v in res.items()}
+    return TTTResult(**res)
