@@ -251,7 +251,9 @@ class TeacherMoments:
     noise_eff: float
 
 
-def _features_mask(features, spec):
+def features_mask(features, spec):
+    """Boolean mask of the features a teacher sees: ``None`` (all), an int ``k`` (the ``k`` leading
+    ones) or a boolean mask of the spectrum's shape (at least one positive eigenvalue selected)."""
     if features is None:
         return np.ones(spec.size, dtype=bool)
     f = np.asarray(to_numpy(features))
@@ -268,6 +270,9 @@ def _features_mask(features, spec):
     if not np.any(f & (spec > 0)):
         raise ValueError("features must select at least one direction with a positive eigenvalue")
     return f.copy()
+
+
+_features_mask = features_mask  # old private name, kept for existing callers
 
 
 def teacher_moments(spectrum, beta_star, m, noise_var, lam=0.0, features=None) -> TeacherMoments:
@@ -294,7 +299,7 @@ def teacher_moments(spectrum, beta_star, m, noise_var, lam=0.0, features=None) -
         raise ValueError("m and lam must be scalars (one teacher)")
     m_v = float(_validate.nonneg(m, "m", allow_zero=False))
     lam_v = float(_validate.nonneg(lam, "lam"))
-    seen = _features_mask(features, spec)
+    seen = features_mask(features, spec)
     spec_s = np.where(seen, spec, 0.0)
     noise_eff = sigma2 + float(np.sum(np.where(seen, 0.0, spec * b_star**2)))
     kappa = float(effective_regularization(spec_s, m_v, lam_v))

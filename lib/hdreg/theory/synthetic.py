@@ -33,15 +33,13 @@ implicit differentiation of the fixed point (Chapter 7, Proposition ``prop-overp
 
 from __future__ import annotations
 
-import contextlib
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 
 from .. import _validate
-from ..backend import get_backend, to_numpy
+from ..backend import get_backend, single_threaded, single_threaded_blas, to_numpy
 
 __all__ = [
     "kms_covariance",
@@ -56,27 +54,7 @@ __all__ = [
 ]
 
 
-def single_threaded_blas():
-    """Context manager: on NumPy, BLAS/LAPACK single-threaded for its duration (via ``threadpoolctl``,
-    which ships with scikit-learn; a no-op without it or on CuPy). The functions of this chapter issue
-    many small matrix calls, where threads buy little and, on a busy machine, spin-wait most of the
-    time (we measured slowdowns of 20x on a shared 2-core machine)."""
-    if get_backend().name != "numpy":
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
-
-
-def _single_threaded(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with single_threaded_blas():
-            return fn(*args, **kwargs)
-
-    return wrapper
+_single_threaded = single_threaded  # the decorator, from hdreg.backend
 
 
 def kms_covariance(p: int, rho: float) -> np.ndarray:
