@@ -40,6 +40,8 @@ __all__ = [
     "backend_info",
     "is_gpu",
     "single_threaded_blas",
+    "on_active_backend",
+    "LARGE",
     "single_threaded",
 ]
 
@@ -155,6 +157,23 @@ def to_numpy(a):
     if type(a).__module__.startswith("cupy"):
         return a.get()
     return np.asarray(a)
+
+
+#: theory problems with at least this many entries (e.g. spectra of 10^5-10^6 directions) run on the
+#: active backend even when given NumPy input; smaller ones stay where they are
+LARGE = 1 << 15
+
+
+def on_active_backend(a, large: int = LARGE):
+    """``(array, xp)``: ``a`` moved to the active backend when that is CuPy and ``a`` has at least
+    ``large`` entries; otherwise ``a`` stays on its own namespace (device input stays on the device).
+
+    Theory functions call this on their spectrum, compute there, and return host arrays."""
+    xp = namespace_of(a)
+    if xp is np and getattr(a, "size", 0) >= large and get_backend().name == "cupy":
+        mod = get_backend().module
+        return mod.asarray(a), mod
+    return a, xp
 
 
 def asarray(a, dtype=None, small: bool = False):

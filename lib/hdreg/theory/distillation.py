@@ -59,7 +59,7 @@ _BLOCK = 1 << 20  # elements of one (points x spectrum) block
 def _scalar_nonneg(value, name):
     if np.ndim(value):
         raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
-    return float(_validate.nonneg(value, name))
+    return _validate.nonneg_scalar(value, name)
 
 
 def _host_spectrum(spectrum):
@@ -161,8 +161,8 @@ def surrogate_risk(spectrum, beta_star, beta_surrogate, n, noise_var, lam=0.0):
 def _scalar_point(spec, n, lam):
     if np.ndim(n) or np.ndim(lam):
         raise ValueError("n and lam must be scalars here (one target model)")
-    n_v = float(_validate.nonneg(n, "n", allow_zero=False))
-    lam_v = float(_validate.nonneg(lam, "lam"))
+    n_v = _validate.nonneg_scalar(n, "n", allow_zero=False)
+    lam_v = _validate.nonneg_scalar(lam, "lam")
     kappa = float(effective_regularization(spec, n_v, lam_v))
     df2, c = _c_factor(spec, np.array([kappa]), np.array([n_v]))
     return kappa, float(c[0])
@@ -297,8 +297,8 @@ def teacher_moments(spectrum, beta_star, m, noise_var, lam=0.0, features=None) -
     sigma2 = _scalar_nonneg(noise_var, "noise_var")
     if np.ndim(m) or np.ndim(lam):
         raise ValueError("m and lam must be scalars (one teacher)")
-    m_v = float(_validate.nonneg(m, "m", allow_zero=False))
-    lam_v = float(_validate.nonneg(lam, "lam"))
+    m_v = _validate.nonneg_scalar(m, "m", allow_zero=False)
+    lam_v = _validate.nonneg_scalar(lam, "lam")
     seen = features_mask(features, spec)
     spec_s = np.where(seen, spec, 0.0)
     noise_eff = sigma2 + float(np.sum(np.where(seen, 0.0, spec * b_star**2)))

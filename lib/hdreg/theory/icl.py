@@ -49,7 +49,7 @@ def _context_length(n) -> int:
 
 
 def _noise(noise_var) -> float:
-    return float(_validate.nonneg(noise_var, "noise_var"))
+    return _validate.nonneg_scalar(noise_var, "noise_var")
 
 
 def context_second_moment(sigma_x, sigma_beta, n, noise_var=0.0) -> np.ndarray:

@@ -53,8 +53,8 @@ class IsotropicRisk:
 def isotropic_risk(gamma, lam, signal, noise_var) -> IsotropicRisk:
     """Limiting bias, variance and risk of ridge with Σ = I (broadcast over ``gamma`` and ``lam``)."""
     g, l = _args(gamma, lam)
-    r2 = float(_validate.nonneg(signal, "signal"))
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    r2 = _validate.nonneg_scalar(signal, "signal")
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     k = np.asarray(isotropic_kappa(g, l))
     denom = (1.0 + k) ** 2 - g
     bias = r2 * k**2 / denom
@@ -71,8 +71,8 @@ def ridgeless_isotropic_risk(gamma, signal, noise_var):
     g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
     if np.any(g == 1):
         raise ValueError("gamma = 1 is the interpolation threshold: the ridgeless risk is infinite")
-    r2 = float(_validate.nonneg(signal, "signal"))
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    r2 = _validate.nonneg_scalar(signal, "signal")
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(g < 1, s2 * g / (1 - g), r2 * (1 - 1 / g) + s2 / (g - 1))
     return float(out) if out.ndim == 0 else out
@@ -81,7 +81,7 @@ def ridgeless_isotropic_risk(gamma, signal, noise_var):
 def optimal_lambda(gamma, signal, noise_var):
     """The risk-minimising penalty λ* = σ²γ/r² for Σ = I (normalised ridge)."""
     g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
-    r2 = float(_validate.nonneg(signal, "signal", allow_zero=False))
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    r2 = _validate.nonneg_scalar(signal, "signal", allow_zero=False)
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     out = s2 * g / r2
     return float(out) if out.ndim == 0 else out

@@ -21,8 +21,8 @@ __all__ = ["mp_edges", "mp_density", "mp_stieltjes", "mp_stieltjes_correction"]
 
 
 def _gs(gamma, sigma2):
-    g = float(_validate.nonneg(gamma, "gamma", allow_zero=False))
-    s = float(_validate.nonneg(sigma2, "sigma2", allow_zero=False))
+    g = _validate.nonneg_scalar(gamma, "gamma", allow_zero=False)
+    s = _validate.nonneg_scalar(sigma2, "sigma2", allow_zero=False)
     return g, s
 
 
@@ -74,7 +74,7 @@ def mp_stieltjes_correction(lam, gamma):
 
     Divided by p it is the finite-size bias of the empirical Stieltjes transform (Chapter 1).
     """
-    g = float(_validate.nonneg(gamma, "gamma", allow_zero=False))
+    g = _validate.nonneg_scalar(gamma, "gamma", allow_zero=False)
     lam = np.asarray(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
     lo, hi = mp_edges(g)
     mu = 0.25 * (1 / (lo + lam) + 1 / (hi + lam)) - 0.5 / np.sqrt((1 + g + lam) ** 2 - 4 * g)

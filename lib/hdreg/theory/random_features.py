@@ -42,7 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..backend import namespace_of, to_numpy
+from ..backend import on_active_backend, to_numpy
+from . import spectral
 
 __all__ = [
     "RFRisk",
@@ -59,7 +60,6 @@ __all__ = [
 ]
 
 # Budget (in array elements) for one (points x spectrum) block.
-_BLOCK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -94,27 +94,19 @@ class RFRisk:
 
 
 def _spec(spectrum):
-    spec = _validate.spectrum(spectrum)
-    xp = namespace_of(spec)
+    spec, xp = on_active_backend(_validate.spectrum(spectrum))
     mask = to_numpy(spec) > 0
     return spec[xp.asarray(mask)], xp, mask
 
 
 def _sizes(n, p):
-    n_h = np.asarray(to_numpy(n), dtype=np.float64)
-    p_h = np.asarray(to_numpy(p), dtype=np.float64)
-    if not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
-        raise ValueError(f"n (the number of samples) must be finite and > 0, got {n!r}")
-    if not np.all(np.isfinite(p_h)) or np.any(p_h <= 0):
-        raise ValueError(f"p (the number of random features) must be finite and > 0, got {p!r}")
+    n_h = _validate.nonneg(n, "n (the number of samples)", allow_zero=False)
+    p_h = _validate.nonneg(p, "p (the number of random features)", allow_zero=False)
     return n_h, p_h
 
 
 def _nonlinear(nonlinear_var):
-    m = np.asarray(to_numpy(nonlinear_var), dtype=np.float64)
-    if m.ndim != 0 or not np.isfinite(m) or m < 0:
-        raise ValueError(f"nonlinear_var (mu_star^2) must be a finite scalar >= 0, got {nonlinear_var!r}")
-    return float(m)
+    return _validate.nonneg_scalar(nonlinear_var, "nonlinear_var (mu_star^2)")
 
 
 def _feature_rank(rank, p_h, mvar):
@@ -136,25 +128,17 @@ def _check_threshold(n_h, p_h, lam_h, rank, mvar):
 # spectral sums
 
 
-def _sums(spec, nu, xp, weights=None):
+def _sums(spec, nu, xp, weights=None, table=None):
     """``d1, d2`` (without the nonlinear part) and, with weights, ``sum w (1-s)^2``, ``sum w s (1-s)``
-    at every ``nu`` (1-D, may contain 0), chunked over points."""
-    m = nu.shape[0]
-    d1 = xp.empty(m)
-    d2 = xp.empty(m)
-    wb = xp.empty(m) if weights is not None else None
-    wc = xp.empty(m) if weights is not None else None
-    step = max(1, _BLOCK // max(spec.shape[0], 1))
-    for s0 in range(0, m, step):
-        k = nu[s0:s0 + step, None]
-        s = spec[None, :] / (spec[None, :] + k)
-        one = k / (spec[None, :] + k)
-        d1[s0:s0 + step] = s.sum(axis=1)
-        d2[s0:s0 + step] = (s * s).sum(axis=1)
-        if weights is not None:
-            wb[s0:s0 + step] = (weights[None, :] * one * one).sum(axis=1)
-            wc[s0:s0 + step] = (weights[None, :] * s * one).sum(axis=1)
-    return d1, d2, wb, wc
+    at every ``nu`` (1-D, may contain 0): :func:`hdreg.theory.spectral.exact_sums`, or the
+    interpolation ``table`` (a :class:`~hdreg.theory.spectral.SpectralSums`) for ``d1, d2``."""
+    if table is not None and weights is None:
+        d1, d2, _ = table.moments(nu)
+        return d1, d2, None, None
+    ex = spectral.exact_sums(spec, nu, xp, weights)
+    if weights is None:
+        return ex["df1"], ex["df2"], None, None
+    return ex["df1"], ex["df2"], ex["W"], ex["Wc"]
 
 
 def _nl(mvar, nu, xp):
@@ -168,41 +152,7 @@ def _nl(mvar, nu, xp):
 # solvers
 
 
-def _newton_log(fun, lo, hi, xp, tol=1e-13, max_iter=200, u0=None):
-    """Vectorised safeguarded Newton for an increasing ``g(u)`` on the bracket ``[lo, hi]`` (log scale).
-
-    ``fun(u, idx)`` returns ``(g, dg)`` at ``u`` for the points ``idx``; ``g`` may be ``-inf`` (below
-    the root) where the equation is not defined. A Newton step leaving the bracket is replaced by a
-    secant step between the bracket ends when both values of ``g`` there are known and finite, and by
-    bisection otherwise, so every iteration keeps the root bracketed.
-    """
-    u = 0.5 * (lo + hi) if u0 is None else xp.minimum(xp.maximum(u0, lo), hi)
-    glo = xp.full(u.shape, xp.nan)
-    ghi = xp.full(u.shape, xp.nan)
-    todo = xp.arange(u.shape[0])
-    for _ in range(max_iter):
-        g, dg = fun(u[todo], todo)
-        neg = g < 0
-        lo[todo] = xp.where(neg, u[todo], lo[todo])
-        glo[todo] = xp.where(neg, g, glo[todo])
-        hi[todo] = xp.where(neg, hi[todo], u[todo])
-        ghi[todo] = xp.where(neg, ghi[todo], g)
-        l, h, gl, gh = lo[todo], hi[todo], glo[todo], ghi[todo]
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            new = u[todo] - g / dg
-            secant = l - gl * (h - l) / (gh - gl)
-        bad = ~xp.isfinite(new) | (new < l) | (new > h)  # new == u when g == 0: converged
-        sec_ok = xp.isfinite(secant) & (secant > l) & (secant < h)
-        new = xp.where(bad, xp.where(sec_ok, secant, 0.5 * (l + h)), new)
-        change = xp.abs(new - u[todo])
-        u[todo] = new
-        keep = (change > tol * xp.maximum(1.0, xp.abs(new))) & (h - l > tol * xp.maximum(1.0, xp.abs(new)))
-        todo = todo[keep]
-        if todo.size == 0:
-            break
-    else:  # pragma: no cover - the bracketed iteration always converges well before this
-        raise RuntimeError("random-feature fixed point did not converge")
-    return u
+_newton_log = spectral.newton_log
 
 
 def _min_nu(spec, xp, k_h, rank, mvar):
@@ -250,10 +200,13 @@ def _solve_nu2(spec, xp, n_h, p_h, lam_h, rank, mvar):
     lo_h = np.maximum(lam_a, nu_min[idx])
     hi_h = lam_a + trace / p_a + trace / n_a
     lx, nx, px = xp.asarray(lam_a), xp.asarray(n_a), xp.asarray(p_a)
+    # many points: tabulate d1, d2 once (hdreg.theory.spectral, relative error ~1e-15) instead of
+    # exact O(P) sums at every Newton iteration
+    table = spectral.table_for(spec, np.log(lo_h), np.log(hi_h), idx.size)
 
     def fun(u, todo):
         nu = xp.exp(u)
-        d1, d2, _, _ = _sums(spec, nu, xp)
+        d1, d2, _, _ = _sums(spec, nu, xp, table=table)
         nl = _nl(mvar, nu, xp)
         d = d1 + nl
         e = d1 - d2 + nl
@@ -321,7 +274,7 @@ def _common(spectrum, beta, noise_var, nonlinear_var):
     b = _validate.vector_like(beta, full, "beta")
     spec, xp, mask = _spec(full)
     b = xp.asarray(b)[xp.asarray(mask)]
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     mvar = _nonlinear(nonlinear_var)
     rank = int(np.count_nonzero(mask))
     return spec, xp, spec * b * b, sigma2, mvar, rank
@@ -345,7 +298,7 @@ def rf_effective_regularization(spectrum, n, p, lam, nonlinear_var=0.0):
     mvar = _nonlinear(nonlinear_var)
     n_h, p_h = _sizes(n, p)
     lam_h = np.asarray(to_numpy(_validate.nonneg(lam, "lam (the ridge penalty)")), dtype=np.float64)
-    n_h, p_h, lam_h = np.broadcast_arrays(n_h, p_h, lam_h)
+    n_h, p_h, lam_h = _validate.broadcast({"n": n_h, "p": p_h, "lam": lam_h})
     _check_threshold(n_h, p_h, lam_h, rank, mvar)
     shape = n_h.shape
     nu2 = _solve_nu2(spec, xp, n_h.reshape(-1), p_h.reshape(-1), lam_h.reshape(-1), rank, mvar)
@@ -381,7 +334,7 @@ def rf_risk(spectrum, beta, n, p, lam, noise_var, nonlinear_var=0.0) -> RFRisk:
     spec, xp, w, sigma2, mvar, rank = _common(spectrum, beta, noise_var, nonlinear_var)
     n_h, p_h = _sizes(n, p)
     lam_h = np.asarray(to_numpy(_validate.nonneg(lam, "lam (the ridge penalty)")), dtype=np.float64)
-    n_h, p_h, lam_h = np.broadcast_arrays(n_h, p_h, lam_h)
+    n_h, p_h, lam_h = _validate.broadcast({"n": n_h, "p": p_h, "lam": lam_h})
     _check_threshold(n_h, p_h, lam_h, rank, mvar)
     shape = n_h.shape
     nf, pf, lf = n_h.reshape(-1), p_h.reshape(-1), lam_h.reshape(-1)
@@ -399,7 +352,7 @@ def rf_min_nu(spectrum, n, p, nonlinear_var=0.0):
     Broadcasts over ``n`` and ``p``."""
     spec, xp, mask = _spec(spectrum)
     n_h, p_h = _sizes(n, p)
-    n_h, p_h = np.broadcast_arrays(n_h, p_h)
+    n_h, p_h = _validate.broadcast({"n": n_h, "p": p_h})
     out = _min_nu(spec, xp, np.minimum(n_h, p_h), int(np.count_nonzero(mask)), _nonlinear(nonlinear_var))
     return float(out) if out.ndim == 0 else out
 
@@ -414,7 +367,7 @@ def rf_risk_at_nu(spectrum, beta, n, p, nu, noise_var, nonlinear_var=0.0) -> RFR
     spec, xp, w, sigma2, mvar, rank = _common(spectrum, beta, noise_var, nonlinear_var)
     n_h, p_h = _sizes(n, p)
     nu_h = np.asarray(to_numpy(_validate.nonneg(nu, "nu")), dtype=np.float64)
-    n_h, p_h, nu_h = np.broadcast_arrays(n_h, p_h, nu_h)
+    n_h, p_h, nu_h = _validate.broadcast({"n": n_h, "p": p_h, "nu": nu_h})
     shape = n_h.shape
     nf, pf, vf = n_h.reshape(-1), p_h.reshape(-1), nu_h.reshape(-1)
     nu_min = _min_nu(spec, xp, np.minimum(nf, pf), rank, mvar)
@@ -441,7 +394,7 @@ def rf_tuned_risk(spectrum, beta, n, p, noise_var, nonlinear_var=0.0, grid: int 
     grid = _validate.positive_int(grid, "grid")
     if grid < 5:
         raise ValueError(f"grid must be >= 5, got {grid}")
-    n_h, p_h = np.broadcast_arrays(n_h, p_h)
+    n_h, p_h = _validate.broadcast({"n": n_h, "p": p_h})
     shape = n_h.shape
     nf, pf = n_h.reshape(-1), p_h.reshape(-1)
     nu_min = _min_nu(spec, xp, np.minimum(nf, pf), rank, mvar)

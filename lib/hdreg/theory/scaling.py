@@ -32,6 +32,7 @@ from scipy.special import zeta as _zeta
 from .. import _validate
 from ..backend import namespace_of, to_numpy
 from . import ridge as _ridge
+from . import spectral
 
 __all__ = [
     "REGIMES",
@@ -56,14 +57,22 @@ __all__ = [
 REGIMES = ("noiseless_ridgeless", "tuned", "fixed_lambda", "noisy_ridgeless")
 
 
-def _exponents(alpha, r):
-    a = np.asarray(alpha, dtype=float)
-    rr = np.asarray(r, dtype=float)
-    if not np.all(np.isfinite(a)) or np.any(a <= 1):
-        raise ValueError(f"alpha (the capacity exponent) must be finite and > 1, got {alpha!r}")
-    if not np.all(np.isfinite(rr)) or np.any(rr <= 0):
-        raise ValueError(f"r (the source exponent) must be finite and > 0, got {r!r}")
-    return np.broadcast_arrays(a, rr)
+def exponents(alpha, r):
+    """The capacity and source exponents ``(alpha, r)``, checked (``alpha > 1``, ``r > 0``, finite)
+    and broadcast together as host arrays."""
+    a = _validate.finite_array(alpha, "alpha (the capacity exponent)", allow_empty=False)
+    rr = _validate.finite_array(r, "r (the source exponent)", allow_empty=False)
+    if np.any(a <= 1):
+        raise _validate.InvalidParameterError(
+            f"alpha (the capacity exponent) must be finite and > 1, got {alpha!r}")
+    if np.any(rr <= 0):
+        raise _validate.InvalidParameterError(
+            f"r (the source exponent) must be finite and > 0, got {r!r}")
+    a, rr = _validate.broadcast({"alpha": a, "r": rr})
+    return a, rr
+
+
+_exponents = exponents  # old private name
 
 
 def _out(a):
@@ -78,7 +87,7 @@ def power_law_problem(P: int, alpha: float, r: float):
     :math:`\|\beta_\star\|^2 = \sum_i i^{\alpha-1-2\alpha r}` stays bounded as ``P`` grows iff ``r > 1/2``.
     """
     P = _validate.positive_int(P, "P")
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     if a.ndim or rr.ndim:
         raise ValueError("power_law_problem takes scalar alpha and r")
     i = np.arange(1, P + 1, dtype=float)
@@ -92,7 +101,7 @@ def capacity_constant(alpha):
     :math:`\mathrm{df}_1(\kappa) = C_\alpha\kappa^{-1/\alpha} - \tfrac12 + o(1)` and
     :math:`\mathrm{df}_2(\kappa) = (1 - 1/\alpha)C_\alpha\kappa^{-1/\alpha} - \tfrac12 + o(1)` as
     :math:`\kappa \to 0` (Chapter 2, Lemma ``lem-df``)."""
-    a, _ = _exponents(alpha, 1.0)
+    a, _ = exponents(alpha, 1.0)
     return _out((np.pi / a) / np.sin(np.pi / a))
 
 
@@ -104,7 +113,7 @@ def bias_constant(alpha, r):
     * :math:`r > 1`: :math:`J = \zeta(1 + 2\alpha(r-1))` (the first directions dominate);
     * :math:`r = 1`: ``inf`` (the numerator is :math:`\kappa^2\log(1/\kappa)/\alpha` to leading order).
     """
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     with np.errstate(divide="ignore", invalid="ignore"):
         low = _gamma(2 * rr) * _gamma(2 - 2 * rr) / a
         high = _zeta(1 + 2 * a * (rr - 1))
@@ -126,7 +135,7 @@ def predicted_rate(alpha, r, regime: str, ell=None):
     """
     if regime not in REGIMES:
         raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     m = np.minimum(rr, 1.0)
     if regime == "fixed_lambda":
         if ell is None:
@@ -149,7 +158,7 @@ def optimal_lambda_exponent(alpha, r):
     r"""The exponent :math:`\ell^\star = \alpha/(2\alpha m+1)` of the optimal penalty
     :math:`\lambda^\star \asymp n^{-\ell^\star}` (noisy problem), where bias :math:`n^{-2\ell m}` and
     variance :math:`n^{\ell/\alpha-1}` balance (Chapter 2, Theorem ``thm-rates``)."""
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     m = np.minimum(rr, 1.0)
     return _out(a / (2 * a * m + 1))
 
@@ -161,7 +170,7 @@ def tempered_variance(alpha, noise_var, n=None):
     Euler–Maclaurin formula, :math:`\sigma^2\,\frac{2(\alpha-1)n - 1}{2n + 1}` (Chapter 2,
     Proposition ``prop-tempered``), whose remaining error is of smaller order than :math:`1/n`.
     """
-    a, _ = _exponents(alpha, 1.0)
+    a, _ = exponents(alpha, 1.0)
     s2 = _validate.nonneg(noise_var, "noise_var")
     if n is None:
         return _out(s2 * (a - 1))
@@ -184,7 +193,7 @@ def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     """
     full = _validate.spectrum(spectrum)
     b = _validate.vector_like(beta, full, "beta")
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     xp = namespace_of(full)
     n_h = np.asarray(to_numpy(n), dtype=float)
     k_h = np.asarray(to_numpy(kappa), dtype=float)
@@ -196,8 +205,8 @@ def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     mask = xp.asarray(to_numpy(full) > 0)
     spec = full[mask]
     bb = b[mask]
-    df1, df2, wsum = _ridge._moments(spec, xp.asarray(k_h.reshape(-1)), xp, weights=spec * bb * bb)
-    df1, df2, wsum = (np.asarray(to_numpy(v)).reshape(k_h.shape) for v in (df1, df2, wsum))
+    ex = spectral.exact_sums(spec, xp.asarray(k_h.reshape(-1)), xp, weights=spec * bb * bb)
+    df1, df2, wsum = (np.asarray(to_numpy(ex[key])).reshape(k_h.shape) for key in ("df1", "df2", "W"))
     shrink = 1.0 - df1 / n_h  # = lam / kappa
     if np.any(shrink < -1e-12):
         raise ValueError("kappa is below the ridgeless value tau(n) for some entries "
@@ -295,7 +304,7 @@ def correction_size(alpha, r, P, n, kappa, df1, df2, ridgeless: bool):
 
     Fit exponents where this is small (we use ``<= 0.01``). Arrays broadcast.
     """
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     P = _validate.positive_int(P, "P")
     k = np.asarray(kappa, dtype=float)
     d1 = np.asarray(df1, dtype=float)
@@ -320,7 +329,7 @@ def ridgeless_window(alpha, r, P, delta: float = 0.01):
 
     Raises ``ValueError`` when the window is empty (``P`` too small for ``alpha`` and ``delta``).
     """
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     a, rr = float(a), float(rr)
     P = _validate.positive_int(P, "P")
     if not 0 < delta < 1:

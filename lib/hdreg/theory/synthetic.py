@@ -153,7 +153,7 @@ def mixed_fixed_point(shift, n_t, n_s, tol: float = 1e-13, max_iter: int = 200):
 def mixed_risk_from_shift(shift, n_t, n_s, noise_var):
     r"""Limiting target risk :math:`\sigma^2\sum_i 1/(a_t + a_s c_i)` of the under-parameterised mixed
     fit, from the shift spectrum (shape ``(..., p)``); vectorised like :func:`mixed_fixed_point`."""
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     c = np.asarray(to_numpy(shift), dtype=float)
     a_t, a_s = mixed_fixed_point(c, n_t, n_s)
     risk = sigma2 * (1.0 / (a_t[..., None] + a_s[..., None] * c)).sum(axis=-1)
@@ -178,7 +178,7 @@ def mixed_training_risk(sigma_t, sigma_s, n_t, n_s, noise_var) -> float:
     if nt + ns <= p:
         raise ValueError(f"n_t + n_s must exceed p = {p} (under-parameterised regime), "
                          f"got {nt + ns:g}; use overparameterised_risk otherwise")
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     return float(mixed_risk_from_shift(shift_spectrum(st, ss), float(nt), float(ns), sigma2))
 
 
@@ -211,10 +211,10 @@ def synthetic_only_risk(sigma_t, sigma_s, mu_t, mu_s, n, noise_var, finite_n: bo
     for v, name in ((mt, "mu_t"), (ms, "mu_s")):
         if v.shape != (p,) or not np.all(np.isfinite(v)):
             raise ValueError(f"{name} must be a finite vector of length p = {p}, got shape {v.shape}")
-    n_f = float(_validate.nonneg(n, "n"))
+    n_f = _validate.nonneg_scalar(n, "n")
     if n_f <= p:
         raise ValueError(f"n must exceed p = {p} for synthetic-only least squares, got {n_f:g}")
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     w, V = np.linalg.eigh(ss)
     inv_sqrt = (V / np.sqrt(w)) @ V.T
     u = inv_sqrt @ mt
@@ -315,8 +315,8 @@ def overparameterised_risk(spec_t, spec_s, beta, n_t, n_s, noise_var, lam=0.0) -
     nt, ns = float(nt), float(ns)
     if nt + ns <= 0:
         raise ValueError("n_t + n_s must be > 0")
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
-    lam = float(_validate.nonneg(lam, "lam"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
+    lam = _validate.nonneg_scalar(lam, "lam")
     p = t.size
     n = nt + ns
     rank = int(np.count_nonzero((nt > 0) * t + (ns > 0) * s > 0))

@@ -269,7 +269,7 @@ def context_length_for_loss(target, d, k, n_max=None):
     and with one step of TTT on ``k`` examples (fresh-context protocol, the better of warm and cold
     start). An entry is ``-1`` when no ``n <= n_max`` (default ``100 d``) reaches the target.
     """
-    t = float(_validate.nonneg(target, "target", allow_zero=False))
+    t = _validate.nonneg_scalar(target, "target", allow_zero=False)
     if t >= 1:
         raise ValueError(f"target must be in (0, 1) (a normalised loss), got {target!r}")
     d = _validate.positive_int(d, "d")
@@ -291,7 +291,7 @@ def cold_context_length(target, d, k):
     :math:`n \ge \big(2 + \sqrt{4 + \delta(d+3)}\big)/\delta \approx \sqrt{d/\delta}`. Returns that
     (real) bound, ``inf`` where :math:`\delta \le 0` (too few TTT examples). Broadcasts over ``d``, ``k``.
     """
-    t = float(_validate.nonneg(target, "target", allow_zero=False))
+    t = _validate.nonneg_scalar(target, "target", allow_zero=False)
     if t >= 1:
         raise ValueError(f"target must be in (0, 1) (a normalised loss), got {target!r}")
     d_ = np.asarray(d, dtype=float)

@@ -72,7 +72,7 @@ def _host_spec(spectrum):
 def _scalar(value, name, allow_zero=True):
     if np.ndim(value):
         raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
-    return float(_validate.nonneg(value, name, allow_zero=allow_zero))
+    return _validate.nonneg_scalar(value, name, allow_zero=allow_zero)
 
 
 def _features(p, name):
@@ -269,11 +269,11 @@ def predicted_rates(alpha, r, setting: str = "noisy_kernel", ell=None):
     :math:`a_T = \alpha\min(2r, 1)` (its error is the fluctuation of its random features); student
     :math:`2\alpha m(a_T+1)/(2\alpha m+1)`, larger than :math:`a_T` iff :math:`r > 1/2`.
     """
-    from .scaling import _exponents  # noqa: PLC0415
+    from .scaling import exponents  # noqa: PLC0415
 
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     m = np.minimum(rr, 1.0)
     minimax = 2 * a * m / (2 * a * m + 1)
     if setting == "noiseless_rf":
