@@ -41,6 +41,7 @@ __all__ = [
     "is_gpu",
     "single_threaded_blas",
     "on_active_backend",
+    "as_host",
     "LARGE",
     "single_threaded",
 ]
@@ -174,6 +175,12 @@ def on_active_backend(a, large: int = LARGE):
         mod = get_backend().module
         return mod.asarray(a), mod
     return a, xp
+
+
+def as_host(a, dtype=np.float64):
+    """``a`` (host or device array, list, scalar) as a host NumPy array of ``dtype``: an explicit
+    device-to-host copy for device input."""
+    return np.asarray(to_numpy(a), dtype=dtype)
 
 
 def asarray(a, dtype=None, small: bool = False):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import get_backend, to_numpy
+from .backend import as_host, get_backend, to_numpy
 
 __all__ = [
     "pca_basis",
@@ -43,7 +43,7 @@ __all__ = [
 
 
 def _matrix(a, name, d=None):
-    m = np.asarray(to_numpy(a), dtype=float)
+    m = as_host(a)
     if m.ndim != 2 or m.shape[0] == 0 or m.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (rows = samples), got shape {m.shape}")
     if d is not None and m.shape[1] != d:

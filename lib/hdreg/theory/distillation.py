@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..backend import to_numpy
+from ..backend import as_host, to_numpy
 from .ridge import degrees_of_freedom, effective_regularization
 
 __all__ = [
@@ -63,11 +63,11 @@ def _scalar_nonneg(value, name):
 
 
 def _host_spectrum(spectrum):
-    return np.asarray(to_numpy(_validate.spectrum(spectrum)), dtype=np.float64)
+    return as_host(_validate.spectrum(spectrum))
 
 
 def _host_vector(values, spec, name):
-    return np.asarray(to_numpy(_validate.vector_like(values, spec, name)), dtype=np.float64)
+    return as_host(_validate.vector_like(values, spec, name))
 
 
 def _shrinkage(spec, kappa):
@@ -75,7 +75,7 @@ def _shrinkage(spec, kappa):
 
     Zero eigenvalues get ``s = 0`` (they carry no risk: every term is multiplied by ``lambda_i``).
     """
-    k = np.asarray(kappa, dtype=np.float64)[:, None]
+    k = as_host(kappa)[:, None]
     pos = spec[None, :] > 0
     denom = np.where(pos, spec[None, :] + k, 1.0)
     s = np.where(pos, spec[None, :] / denom, 0.0)
@@ -86,13 +86,13 @@ def _shrinkage(spec, kappa):
 def _c_factor(spec, kappa, n):
     """``c = df2/(n - df2)`` at every (kappa, n) point (host arrays of one shape)."""
     _, df2 = degrees_of_freedom(spec, kappa)
-    df2 = np.asarray(df2, dtype=np.float64)
+    df2 = as_host(df2)
     return df2, df2 / (n - df2)
 
 
 def _kappa_grid(spec, n, lam):
-    n_h = np.asarray(to_numpy(n), dtype=np.float64)
-    lam_h = np.asarray(to_numpy(lam), dtype=np.float64)
+    n_h = as_host(n)
+    lam_h = as_host(lam)
     kappa = np.asarray(effective_regularization(spec, n_h, lam_h), dtype=np.float64)
     n_b, _ = np.broadcast_arrays(n_h, lam_h)
     return kappa, np.broadcast_to(n_b, kappa.shape).astype(np.float64)
@@ -359,7 +359,7 @@ def two_stage_risk(spectrum, beta_star, m, n, noise_var, lam_teacher=0.0, lam=0.
     strong = surrogate_risk(spec, b_star, b_star, n, noise_var, lam)
 
     def out(a):
-        a = np.asarray(a, dtype=np.float64)
+        a = as_host(a)
         return float(a) if a.ndim == 0 else a
 
     return TwoStageRisk(mom.risk, out(student), out(strong), mom)

@@ -31,14 +31,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["pretrained_weights", "icl_loss", "fixed_task_loss", "isotropic_icl_loss",
            "context_second_moment"]
 
 
 def _pair(sigma_x, sigma_beta):
-    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
-    sb = np.asarray(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
+    sx = as_host(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    sb = as_host(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
     if sx.shape != sb.shape:
         raise ValueError(f"sigma_x and sigma_beta must have the same shape, got {sx.shape} and {sb.shape}")
     return sx, sb
@@ -86,7 +87,7 @@ def icl_loss(W, sigma_x, sigma_beta, n, noise_var=0.0):
     sx, sb = _pair(sigma_x, sigma_beta)
     n = _context_length(n)
     s2 = _noise(noise_var)
-    W = np.asarray(W, dtype=float)
+    W = as_host(W)
     d = sx.shape[0]
     if W.ndim < 2 or W.shape[-2:] != (d, d):
         raise ValueError(f"W must have shape (..., {d}, {d}), got {W.shape}")
@@ -106,14 +107,14 @@ def fixed_task_loss(W, sigma_x, beta, n, noise_var=0.0):
 
     ``W``: ``(d, d)`` or a stack ``(..., d, d)``; ``beta``: ``(d,)``.
     """
-    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    sx = as_host(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
     d = sx.shape[0]
-    b = np.asarray(beta, dtype=float)
+    b = as_host(beta)
     if b.shape != (d,) or not np.all(np.isfinite(b)):
         raise ValueError(f"beta must be a finite vector of length {d}, got shape {b.shape}")
     n = _context_length(n)
     s2 = _noise(noise_var)
-    W = np.asarray(W, dtype=float)
+    W = as_host(W)
     if W.ndim < 2 or W.shape[-2:] != (d, d):
         raise ValueError(f"W must have shape (..., {d}, {d}), got {W.shape}")
     sb_ = sx @ b
@@ -133,8 +134,8 @@ def isotropic_icl_loss(n, d, noise_var=0.0):
     Divided by :math:`\mathbb E\|\beta\|^2 = d` and with :math:`n=\alpha d`, :math:`d\to\infty`, it
     tends to :math:`1/(1+\alpha)` (for bounded :math:`\sigma^2`).
     """
-    n_ = np.asarray(n, dtype=float)
-    d_ = np.asarray(d, dtype=float)
+    n_ = as_host(n)
+    d_ = as_host(d)
     if np.any(~np.isfinite(n_)) or np.any(n_ < 1):
         raise ValueError(f"n (the context length) must be >= 1, got {n!r}")
     if np.any(~np.isfinite(d_)) or np.any(d_ < 1):

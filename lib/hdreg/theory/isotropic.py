@@ -17,14 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["IsotropicRisk", "isotropic_kappa", "isotropic_risk", "ridgeless_isotropic_risk",
            "optimal_lambda"]
 
 
 def _args(gamma, lam):
-    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
-    l = np.asarray(_validate.nonneg(lam, "lam"), dtype=float)
+    g = as_host(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    l = as_host(_validate.nonneg(lam, "lam"), dtype=float)
     g, l = np.broadcast_arrays(g, l)
     if np.any((l == 0) & (g == 1)):
         raise ValueError("gamma = 1 with lam = 0 is the interpolation threshold: the risk is infinite")
@@ -68,7 +69,7 @@ def isotropic_risk(gamma, lam, signal, noise_var) -> IsotropicRisk:
 
 def ridgeless_isotropic_risk(gamma, signal, noise_var):
     r"""HMRT's ridgeless risk: σ²γ/(1-γ) for γ < 1 and r²(1 - 1/γ) + σ²/(γ - 1) for γ > 1."""
-    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    g = as_host(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
     if np.any(g == 1):
         raise ValueError("gamma = 1 is the interpolation threshold: the ridgeless risk is infinite")
     r2 = _validate.nonneg_scalar(signal, "signal")
@@ -80,7 +81,7 @@ def ridgeless_isotropic_risk(gamma, signal, noise_var):
 
 def optimal_lambda(gamma, signal, noise_var):
     """The risk-minimising penalty λ* = σ²γ/r² for Σ = I (normalised ridge)."""
-    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    g = as_host(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
     r2 = _validate.nonneg_scalar(signal, "signal", allow_zero=False)
     s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     out = s2 * g / r2

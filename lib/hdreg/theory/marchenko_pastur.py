@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["mp_edges", "mp_density", "mp_stieltjes", "mp_stieltjes_correction"]
 
@@ -36,7 +37,7 @@ def mp_density(x, gamma, sigma2=1.0):
     """Density of the continuous part (integrates to min(1, 1/γ))."""
     g, s = _gs(gamma, sigma2)
     lo, hi = mp_edges(g, s)
-    x = np.asarray(x, dtype=float)
+    x = as_host(x)
     inside = (x > lo) & (x < hi)
     with np.errstate(invalid="ignore", divide="ignore"):
         d = np.sqrt(np.clip((hi - x) * (x - lo), 0, None)) / (2 * np.pi * s * g * x)
@@ -50,7 +51,7 @@ def mp_stieltjes(lam, gamma, sigma2=1.0):
     positive.
     """
     g, s = _gs(gamma, sigma2)
-    lam = np.asarray(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
+    lam = as_host(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
     a = s * g * lam
     b = lam + s * (1 - g)
     root = np.sqrt(b * b + 4 * a)
@@ -75,7 +76,7 @@ def mp_stieltjes_correction(lam, gamma):
     Divided by p it is the finite-size bias of the empirical Stieltjes transform (Chapter 1).
     """
     g = _validate.nonneg_scalar(gamma, "gamma", allow_zero=False)
-    lam = np.asarray(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
+    lam = as_host(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
     lo, hi = mp_edges(g)
     mu = 0.25 * (1 / (lo + lam) + 1 / (hi + lam)) - 0.5 / np.sqrt((1 + g + lam) ** 2 - 4 * g)
     return float(mu) if mu.ndim == 0 else mu

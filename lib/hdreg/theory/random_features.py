@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..backend import on_active_backend, to_numpy
+from ..backend import as_host, on_active_backend, to_numpy
 from . import spectral
 
 __all__ = [
@@ -366,7 +366,7 @@ def rf_risk_at_nu(spectrum, beta, n, p, nu, noise_var, nonlinear_var=0.0) -> RFR
     """
     spec, xp, w, sigma2, mvar, rank = _common(spectrum, beta, noise_var, nonlinear_var)
     n_h, p_h = _sizes(n, p)
-    nu_h = np.asarray(to_numpy(_validate.nonneg(nu, "nu")), dtype=np.float64)
+    nu_h = as_host(_validate.nonneg(nu, "nu"))
     n_h, p_h, nu_h = _validate.broadcast({"n": n_h, "p": p_h, "nu": nu_h})
     shape = n_h.shape
     nf, pf, vf = n_h.reshape(-1), p_h.reshape(-1), nu_h.reshape(-1)
@@ -468,12 +468,12 @@ def features_needed(spectrum, beta, n, noise_var, factor: float = 4.0, p_grid=No
     Returns a NumPy array (``nan`` where ``p_grid`` is too short).
     """
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
-    n_h = np.atleast_1d(np.asarray(to_numpy(n), dtype=np.float64))
+    n_h = np.atleast_1d(as_host(n))
     if n_h.ndim != 1:
         raise ValueError(f"n must be a scalar or a 1-D array, got shape {n_h.shape}")
     if not factor > 1:
         raise ValueError(f"factor must be > 1, got {factor!r}")
-    ps = np.geomspace(1.0, spec_h.size, 200) if p_grid is None else np.asarray(p_grid, dtype=np.float64)
+    ps = np.geomspace(1.0, spec_h.size, 200) if p_grid is None else as_host(p_grid)
     if ps.ndim != 1 or ps.size < 2 or np.any(np.diff(ps) <= 0):
         raise ValueError("p_grid must be an increasing 1-D array with at least 2 entries")
     R, _ = rf_tuned_risk(spectrum, beta, n_h[:, None], ps[None, :], noise_var, nonlinear_var, grid)
@@ -502,7 +502,7 @@ def compute_optimal_split(spectrum, beta, budgets, noise_var, nonlinear_var=0.0,
     (``splits`` log-spaced values of ``n`` from :math:`\sqrt C` to :math:`C^{0.97}`, refined by a
     parabola in :math:`\log n`). Returns ``(n_opt, p_opt, risk_opt)``, NumPy arrays shaped like
     ``budgets`` (Chapter 3)."""
-    C = np.atleast_1d(np.asarray(to_numpy(budgets), dtype=np.float64))
+    C = np.atleast_1d(as_host(budgets))
     if C.ndim != 1 or np.any(~np.isfinite(C)) or np.any(C <= 1):
         raise ValueError(f"budgets must be a 1-D array of finite values > 1, got {budgets!r}")
     splits = _validate.positive_int(splits, "splits")

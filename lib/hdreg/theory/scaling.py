@@ -30,7 +30,7 @@ from scipy.special import gamma as _gamma
 from scipy.special import zeta as _zeta
 
 from .. import _validate
-from ..backend import namespace_of, to_numpy
+from ..backend import as_host, namespace_of, to_numpy
 from . import ridge as _ridge
 from . import spectral
 
@@ -76,7 +76,7 @@ _exponents = exponents  # old private name
 
 
 def _out(a):
-    a = np.asarray(a, dtype=float)
+    a = as_host(a)
     return float(a) if a.ndim == 0 else a
 
 
@@ -140,7 +140,7 @@ def predicted_rate(alpha, r, regime: str, ell=None):
     if regime == "fixed_lambda":
         if ell is None:
             raise ValueError("regime 'fixed_lambda' needs ell (lambda = n^-ell)")
-        e = np.asarray(ell, dtype=float)
+        e = as_host(ell)
         if not np.all(np.isfinite(e)) or np.any(e <= 0):
             raise ValueError(f"ell must be finite and > 0, got {ell!r}")
         a, m, e = np.broadcast_arrays(a, m, e)
@@ -174,7 +174,7 @@ def tempered_variance(alpha, noise_var, n=None):
     s2 = _validate.nonneg(noise_var, "noise_var")
     if n is None:
         return _out(s2 * (a - 1))
-    nn = np.asarray(n, dtype=float)
+    nn = as_host(n)
     if not np.all(np.isfinite(nn)) or np.any(nn <= 0):
         raise ValueError(f"n must be finite and > 0, got {n!r}")
     return _out(s2 * (2 * (a - 1) * nn - 1) / (2 * nn + 1))
@@ -195,8 +195,8 @@ def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     b = _validate.vector_like(beta, full, "beta")
     sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     xp = namespace_of(full)
-    n_h = np.asarray(to_numpy(n), dtype=float)
-    k_h = np.asarray(to_numpy(kappa), dtype=float)
+    n_h = as_host(n)
+    k_h = as_host(kappa)
     if not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
         raise ValueError(f"n must be finite and > 0, got {n!r}")
     if not np.all(np.isfinite(k_h)) or np.any(k_h <= 0):
@@ -253,7 +253,7 @@ def optimal_lambda(spectrum, beta, n, noise_var, grid: int = 33, rounds: int = 4
         raise ValueError(f"grid must be >= 5, got {grid}")
     if rounds < 0:
         raise ValueError(f"rounds must be >= 0, got {rounds}")
-    n_h = np.atleast_1d(np.asarray(to_numpy(n), dtype=float))
+    n_h = np.atleast_1d(as_host(n))
     if n_h.ndim != 1 or not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
         raise ValueError(f"n must be a scalar or 1-D array of finite values > 0, got {n!r}")
     host = np.asarray(to_numpy(full))
@@ -306,10 +306,10 @@ def correction_size(alpha, r, P, n, kappa, df1, df2, ridgeless: bool):
     """
     a, rr = exponents(alpha, r)
     P = _validate.positive_int(P, "P")
-    k = np.asarray(kappa, dtype=float)
-    d1 = np.asarray(df1, dtype=float)
-    d2 = np.asarray(df2, dtype=float)
-    nn = np.asarray(n, dtype=float)
+    k = as_host(kappa)
+    d1 = as_host(df1)
+    d2 = as_host(df2)
+    nn = as_host(n)
     if np.any(k <= 0) or np.any(d1 <= 0) or np.any(d2 <= 0) or np.any(nn <= 0):
         raise ValueError("n, kappa, df1 and df2 must be > 0")
     terms = [1.0 / (2.0 * d2), P ** (1.0 - a) / ((a - 1.0) * k * d1), k ** (2.0 * np.abs(1.0 - rr))]
@@ -365,8 +365,8 @@ def fit_rate(n, y, se=None, n_min: float | None = None, n_max: float | None = No
     combination :math:`\sum_j w_j\log\bar y_j` with :math:`w_j = (x_j - \bar x)/\sum_k(x_k - \bar x)^2`,
     :math:`x = \log n`. Use it to fit slopes only past a crossover (``n_min``).
     """
-    n_h = np.asarray(to_numpy(n), dtype=float).ravel()
-    y_h = np.asarray(to_numpy(y), dtype=float).ravel()
+    n_h = as_host(n).ravel()
+    y_h = as_host(y).ravel()
     if n_h.shape != y_h.shape:
         raise ValueError(f"n and y must have the same length, got {n_h.size} and {y_h.size}")
     if np.any(~np.isfinite(n_h)) or np.any(n_h <= 0) or np.any(~np.isfinite(y_h)) or np.any(y_h <= 0):
@@ -387,7 +387,7 @@ def fit_rate(n, y, se=None, n_min: float | None = None, n_max: float | None = No
         s2 = resid @ resid / max(x.size - 2, 1)
         err = float(np.sqrt(s2 / np.sum((x - x.mean()) ** 2)))
     else:
-        se_h = np.asarray(to_numpy(se), dtype=float).ravel()
+        se_h = as_host(se).ravel()
         if se_h.shape != y_h.shape:
             raise ValueError(f"se must have the same length as y, got {se_h.size} and {y_h.size}")
         if np.any(~np.isfinite(se_h)) or np.any(se_h < 0):
@@ -399,9 +399,9 @@ def fit_rate(n, y, se=None, n_min: float | None = None, n_max: float | None = No
 def bias_variance_crossover(n, bias, variance) -> float:
     """The sample size where ``bias`` and ``variance`` (arrays over increasing ``n``) cross, by
     log-log interpolation at the last sign change of ``log(bias / variance)``; ``nan`` if none."""
-    n_h = np.asarray(to_numpy(n), dtype=float).ravel()
-    b = np.asarray(to_numpy(bias), dtype=float).ravel()
-    v = np.asarray(to_numpy(variance), dtype=float).ravel()
+    n_h = as_host(n).ravel()
+    b = as_host(bias).ravel()
+    v = as_host(variance).ravel()
     if not (n_h.shape == b.shape == v.shape):
         raise ValueError(f"n, bias and variance must have the same length, got "
                          f"{n_h.size}, {b.size}, {v.size}")
@@ -428,8 +428,8 @@ def fit_capacity_source(eigenvalues, source_coefficients, window=(10, 300)):
     :math:`\asymp i^{-2\alpha r}`). The tail sums feel the end of the spectrum, so ``window[1]`` should sit
 well before the last index. Returns ``(alpha, r)``.
     """
-    ev = np.asarray(to_numpy(eigenvalues), dtype=float).ravel()
-    sc = np.asarray(to_numpy(source_coefficients), dtype=float).ravel()
+    ev = as_host(eigenvalues).ravel()
+    sc = as_host(source_coefficients).ravel()
     if ev.shape != sc.shape:
         raise ValueError(f"eigenvalues and source_coefficients must have the same length, got "
                          f"{ev.size} and {sc.size}")
@@ -460,12 +460,12 @@ def kernel_spectrum_and_source(gram, target):
     the book :math:`a_i = \sqrt{\mu_i}\,\beta_i`, so the source coefficients are
     :math:`\mu_i\beta_i^2 = (\phi_i^\top y)^2/n`. Returns ``(mu, source)``, ``mu`` decreasing.
     """
-    K = np.asarray(to_numpy(gram), dtype=float)
+    K = as_host(gram)
     if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] < 2:
         raise ValueError(f"gram must be a square matrix of size >= 2, got shape {K.shape}")
     if not np.all(np.isfinite(K)) or not np.allclose(K, K.T, atol=1e-10 * max(np.abs(K).max(), 1.0)):
         raise ValueError("gram must be finite and symmetric")
-    y = np.asarray(to_numpy(target), dtype=float).ravel()
+    y = as_host(target).ravel()
     n = K.shape[0]
     if y.shape != (n,):
         raise ValueError(f"target must have length {n} (the size of gram), got {y.size}")

@@ -39,7 +39,7 @@ import numpy as np
 import scipy.linalg
 
 from .. import _validate
-from ..backend import get_backend, single_threaded, single_threaded_blas, to_numpy
+from ..backend import get_backend, as_host, single_threaded, single_threaded_blas, to_numpy
 
 __all__ = [
     "kms_covariance",
@@ -103,8 +103,8 @@ def trace_normalised(sigma_t, sigma_s) -> np.ndarray:
 
 
 def _sizes(n_t, n_s):
-    nt = np.asarray(to_numpy(n_t), dtype=float)
-    ns = np.asarray(to_numpy(n_s), dtype=float)
+    nt = as_host(n_t)
+    ns = as_host(n_s)
     for v, name in ((nt, "n_t"), (ns, "n_s")):
         if not np.all(np.isfinite(v)) or np.any(v < 0):
             raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
@@ -119,7 +119,7 @@ def mixed_fixed_point(shift, n_t, n_s, tol: float = 1e-13, max_iter: int = 200):
     scalar equation :math:`f(x) = x + \sum_i x/(x + (n-p-x)c_i) = n_t` for :math:`x = a_t`; ``f``
     increases from 0 to ``n`` on ``(0, n - p)``, so bisection (vectorised) is safe.
     """
-    c = np.asarray(to_numpy(shift), dtype=float)
+    c = as_host(shift)
     if c.ndim < 1 or c.shape[-1] == 0:
         raise ValueError(f"shift must have a last axis of eigenvalues, got shape {c.shape}")
     if not np.all(np.isfinite(c)) or np.any(c < 0):
@@ -154,7 +154,7 @@ def mixed_risk_from_shift(shift, n_t, n_s, noise_var):
     r"""Limiting target risk :math:`\sigma^2\sum_i 1/(a_t + a_s c_i)` of the under-parameterised mixed
     fit, from the shift spectrum (shape ``(..., p)``); vectorised like :func:`mixed_fixed_point`."""
     sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
-    c = np.asarray(to_numpy(shift), dtype=float)
+    c = as_host(shift)
     a_t, a_s = mixed_fixed_point(c, n_t, n_s)
     risk = sigma2 * (1.0 / (a_t[..., None] + a_s[..., None] * c)).sum(axis=-1)
     return float(risk) if np.ndim(risk) == 0 else risk
@@ -206,8 +206,8 @@ def synthetic_only_risk(sigma_t, sigma_s, mu_t, mu_s, n, noise_var, finite_n: bo
     if st.shape != ss.shape:
         raise ValueError(f"sigma_t must have the same shape as sigma_s {ss.shape}, got {st.shape}")
     p = ss.shape[0]
-    mt = np.asarray(to_numpy(mu_t), dtype=float)
-    ms = np.asarray(to_numpy(mu_s), dtype=float)
+    mt = as_host(mu_t)
+    ms = as_host(mu_s)
     for v, name in ((mt, "mu_t"), (ms, "mu_s")):
         if v.shape != (p,) or not np.all(np.isfinite(v)):
             raise ValueError(f"{name} must be a finite vector of length p = {p}, got shape {v.shape}")

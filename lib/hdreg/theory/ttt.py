@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["TTTLimit", "TTTResult", "isotropic_losses", "warm_start_threshold", "isotropic_ttt",
            "diagonal_ttt", "context_length_for_loss", "cold_context_length"]
@@ -54,7 +55,7 @@ class TTTLimit:
 
 
 def _ratio(value, name):
-    v = np.asarray(value, dtype=float)
+    v = as_host(value)
     if np.any(~np.isfinite(v)) or np.any(v < 0):
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return v
@@ -149,14 +150,14 @@ class TTTResult:
 
     def loss_at(self, eta):
         """Expected loss after a step of size ``eta`` (any value, not only the optimum)."""
-        t = 2.0 * np.asarray(eta, dtype=float)
+        t = 2.0 * as_host(eta)
         return self.before - 2.0 * t * self.mean_b + t * t * self.mean_a
 
 
 def _sizes(n, k, d):
-    n_ = np.asarray(n, dtype=float)
-    k_ = np.asarray(k, dtype=float)
-    d_ = np.asarray(d, dtype=float)
+    n_ = as_host(n)
+    k_ = as_host(k)
+    d_ = as_host(d)
     for v, name in ((n_, "n (the context length)"), (k_, "k (the number of TTT examples)"), (d_, "d")):
         if np.any(~np.isfinite(v)) or np.any(v < 1) or np.any(v != np.round(v)):
             raise ValueError(f"{name} must be a positive integer (or an array of them), got {v!r}")
@@ -228,9 +229,9 @@ def diagonal_ttt(spectrum, w0, beta, n, k) -> TTTResult:
     Losses are *not* normalised here: they are :math:`\mathbb E(x^\top\beta-\hat y)^2` for this
     ``beta``; divide by ``beta @ (spectrum * beta)`` to normalise.
     """
-    lam = np.asarray(_validate.spectrum(spectrum), dtype=float)
-    w0 = np.asarray(_validate.vector_like(w0, lam, "w0"), dtype=float)
-    beta = np.asarray(_validate.vector_like(beta, lam, "beta"), dtype=float)
+    lam = as_host(_validate.spectrum(spectrum), dtype=float)
+    w0 = as_host(_validate.vector_like(w0, lam, "w0"), dtype=float)
+    beta = as_host(_validate.vector_like(beta, lam, "beta"), dtype=float)
     n = _validate.positive_int(n, "n (the context length)")
     k = _validate.positive_int(k, "k (the number of TTT examples)")
     sb = lam * beta
@@ -294,8 +295,8 @@ def cold_context_length(target, d, k):
     t = _validate.nonneg_scalar(target, "target", allow_zero=False)
     if t >= 1:
         raise ValueError(f"target must be in (0, 1) (a normalised loss), got {target!r}")
-    d_ = np.asarray(d, dtype=float)
-    k_ = np.asarray(k, dtype=float)
+    d_ = as_host(d)
+    k_ = as_host(k)
     if np.any(d_ < 1) or np.any(k_ < 1):
         raise ValueError("d and k must be >= 1")
     delta = k_ / ((k_ + d_ + 1.0) * (1.0 - t)) - 1.0

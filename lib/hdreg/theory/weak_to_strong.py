@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..backend import to_numpy
+from ..backend import as_host, to_numpy
 from . import distillation as _dist
 from . import random_features as _rf
 from . import ridge as _ridge
@@ -62,7 +62,7 @@ _BLOCK = 1 << 21  # elements of one (points x spectrum) block
 
 
 def _host_spec(spectrum):
-    spec = np.asarray(to_numpy(_validate.spectrum(spectrum)), dtype=np.float64)
+    spec = as_host(_validate.spectrum(spectrum))
     if np.any(spec <= 0):
         raise ValueError("spectrum must be strictly positive here (drop the zero eigenvalues: they "
                          "carry no signal and no risk)")
@@ -78,7 +78,7 @@ def _scalar(value, name, allow_zero=True):
 def _features(p, name):
     if p is None:
         return None
-    p_h = np.asarray(to_numpy(p), dtype=np.float64)
+    p_h = as_host(p)
     if not np.all(np.isfinite(p_h)) or np.any(p_h <= 0):
         raise ValueError(f"{name} (a number of random features) must be None or finite and > 0, "
                          f"got {p!r}")
@@ -107,7 +107,7 @@ def teacher_state(spectrum, beta, noise_var, n_teacher, lam_teacher, p_teacher=N
     r"""Mean, variance and nonlinear energy of a (random-feature) ridge teacher; see the module
     docstring for the formulas (Chapter 8, Proposition ``prop-rf-teacher``)."""
     spec = _host_spec(spectrum)
-    b = np.asarray(to_numpy(_validate.vector_like(beta, spec, "beta")), dtype=np.float64)
+    b = as_host(_validate.vector_like(beta, spec, "beta"))
     sigma2 = _scalar(noise_var, "noise_var")
     n = _scalar(n_teacher, "n_teacher", allow_zero=False)
     lam = _scalar(lam_teacher, "lam_teacher")
@@ -178,12 +178,12 @@ def student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, l
     Returns a :class:`W2SRisk` (``.risk`` plus its parts).
     """
     spec = _host_spec(spectrum)
-    b = np.asarray(to_numpy(_validate.vector_like(beta, spec, "beta")), dtype=np.float64)
+    b = as_host(_validate.vector_like(beta, spec, "beta"))
     mu2 = _scalar(nonlinear_var, "nonlinear_var")
     st = teacher_state(spec, b, noise_var, n_teacher, lam_teacher, p_teacher, mu2)
     n_s = np.asarray(to_numpy(_validate.nonneg(n_student, "n_student", allow_zero=False)),
                      dtype=np.float64)
-    lam_s = np.asarray(to_numpy(_validate.nonneg(lam_student, "lam_student")), dtype=np.float64)
+    lam_s = as_host(_validate.nonneg(lam_student, "lam_student"))
     p_s = _features(p_student, "p_student")
     q = st.mean**2 + st.var  # E beta_T,i^2
     b_eff = np.sqrt(q)
@@ -214,7 +214,7 @@ def student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, l
     own = risk - mean_err - passed
 
     def out(a):
-        a = np.asarray(a, dtype=np.float64)
+        a = as_host(a)
         return float(a) if a.ndim == 0 else a
 
     return W2SRisk(out(risk), out(mean_err), out(passed), out(own), out(nu), st.risk, st)
@@ -229,7 +229,7 @@ def tuned_student(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, 
     if np.ndim(n_student) or (p_student is not None and np.ndim(p_student)):
         raise ValueError("tuned_student takes a scalar n_student and p_student")
     grid = (np.concatenate([[0.0], np.geomspace(1e-7, 10.0, 81) * spec.max()]) if lam_grid is None
-            else np.asarray(lam_grid, dtype=np.float64))
+            else as_host(lam_grid))
     if grid.ndim != 1 or grid.size < 3:
         raise ValueError("lam_grid must be a 1-D array with at least 3 penalties")
     if p_student is None and np.any(grid == 0) and float(n_student) == spec.size:
@@ -284,14 +284,14 @@ def predicted_rates(alpha, r, setting: str = "noisy_kernel", ell=None):
     elif ell is None:
         teacher, student = np.zeros_like(a), minimax
     else:
-        e = np.asarray(ell, dtype=float)
+        e = as_host(ell)
         if not np.all(np.isfinite(e)) or np.any(e <= 0):
             raise ValueError(f"ell must be finite and > 0, got {ell!r}")
         teacher = np.where(e < a, np.minimum(2 * e * m, 1 - e / a), 0.0)
         student = np.minimum(2 * e * m, minimax)
 
     def out(v):
-        v = np.asarray(v, dtype=float)
+        v = as_host(v)
         return float(v) if v.ndim == 0 else v
 
     return out(teacher), out(student)
@@ -329,7 +329,7 @@ def rate_scan(alpha, r, P, ns, noise_var, setting: str = "noisy_kernel", ell=Non
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
     spec, beta = _sc.power_law_problem(P, alpha, r)
-    ns = np.asarray(ns, dtype=float)
+    ns = as_host(ns)
     if ns.ndim != 1 or ns.size < 3 or np.any(ns <= 0):
         raise ValueError("ns must be a 1-D array of at least 3 positive sample sizes")
     if not 0 < feature_ratio < 1:
