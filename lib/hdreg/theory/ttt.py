@@ -278,10 +278,20 @@ def context_length_for_loss(target, d, k, n_max=None):
     n_max = 100 * d if n_max is None else _validate.positive_int(n_max, "n_max")
     n_icl = int(np.ceil((d + 1) * (1.0 / t - 1.0)))
     n_icl = n_icl if n_icl <= n_max else -1
-    ns = np.arange(1, n_max + 1)
-    best = np.minimum(isotropic_ttt(ns, k, d, "warm").after, isotropic_ttt(ns, k, d, "cold").after)
-    ok = np.nonzero(best <= t)[0]
-    return n_icl, (int(ns[ok[0]]) if ok.size else -1)
+    # TTT with the optimal step is never worse than no step (eta = 0), and cold start has a closed
+    # form: both bound the search. Scan in blocks of n (memory O(block), whatever d).
+    limit = n_max if n_icl < 0 else min(n_max, n_icl)
+    cold = cold_context_length(t, d, k)
+    if np.isfinite(cold):
+        limit = min(limit, int(np.ceil(cold)) + 1)
+    block = 1 << 16
+    for start in range(1, limit + 1, block):
+        ns = np.arange(start, min(limit, start + block - 1) + 1)
+        best = np.minimum(isotropic_ttt(ns, k, d, "warm").after, isotropic_ttt(ns, k, d, "cold").after)
+        ok = np.nonzero(best <= t)[0]
+        if ok.size:
+            return n_icl, int(ns[ok[0]])
+    return n_icl, -1
 
 
 def cold_context_length(target, d, k):
@@ -295,10 +305,9 @@ def cold_context_length(target, d, k):
     t = _validate.nonneg_scalar(target, "target", allow_zero=False)
     if t >= 1:
         raise ValueError(f"target must be in (0, 1) (a normalised loss), got {target!r}")
-    d_ = as_host(d)
-    k_ = as_host(k)
-    if np.any(d_ < 1) or np.any(k_ < 1):
-        raise ValueError("d and k must be >= 1")
+    d_ = _validate.finite_array(d, "d", low=1.0)
+    k_ = _validate.finite_array(k, "k (the number of TTT examples)", low=1.0)
+    d_, k_ = _validate.broadcast({"d": d_, "k": k_})
     delta = k_ / ((k_ + d_ + 1.0) * (1.0 - t)) - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(delta > 0, (2.0 + np.sqrt(4.0 + delta * (d_ + 3.0))) / delta, np.inf)
