@@ -1,6 +1,7 @@
 r"""Random feature maps shared by the simulators (random features, weak-to-strong) and the theory.
 
-Two maps from inputs :math:`x\in\mathbb R^D` to ``p`` features (see {ref}`ch-random-features`):
+Two maps from inputs :math:`x\in\mathbb R^D` to ``p`` features (see the chapter *Random-feature ridge regression*, label
+``ch-random-features``):
 
 ``"linear"``
     :math:`z = F^\top x/\sqrt p`, :math:`F_{ij}\sim\mathcal N(0,1)`; any diagonal Σ. The excess risk

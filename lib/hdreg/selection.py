@@ -1,4 +1,6 @@
-r"""Selecting synthetic samples: covariance matching and baselines (Chapter 7).
+r"""Selecting synthetic samples: covariance matching and baselines.
+
+See the chapter *Synthetic data selection* (label ``ch-synthetic``).
 
 Covariance matching (Rezaei, Kovačević, Locatello and Mondelli, ICLR 2026) greedily adds the synthetic
 sample that brings the covariance of the selected set closest, in Frobenius norm, to the covariance of

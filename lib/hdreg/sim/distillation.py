@@ -1,5 +1,7 @@
-r"""Monte-Carlo surrogate-to-target and two-stage (teacher → student) regression (see the chapter *Knowledge distillation and weak-to-strong generalisation*, label
-``ch-distillation``).
+r"""Monte-Carlo surrogate-to-target and two-stage (teacher → student) regression.
+
+See the chapter *Knowledge distillation and weak-to-strong generalisation*, label ``ch-
+distillation``.
 
 Batched over trials, over several surrogates sharing the same design and noise (common random
 numbers, so that differences between surrogates have small Monte-Carlo error), and over a ridge

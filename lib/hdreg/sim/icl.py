@@ -1,5 +1,7 @@
-r"""Monte Carlo for in-context learning with linear attention and test-time training (see the chapters *In-context learning with linear attention*, label ``ch-icl``, and
-*Test-time training for in-context learning*, label ``ch-ttt``).
+r"""Monte Carlo for in-context learning with linear attention and test-time training.
+
+See the chapters *In-context learning with linear attention*, label ``ch-icl``, and *Test-time
+training for in-context learning*, label ``ch-ttt``.
 
 Everything a one-layer linear-attention model :math:`\hat y = x^\top W u` sees of a context
 :math:`(X, y)` is the vector :math:`u = X^\top y`, so prompts are sampled as ``u`` directly, with an

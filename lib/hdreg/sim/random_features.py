@@ -1,4 +1,6 @@
-r"""Monte-Carlo random-feature ridge regression, batched over trials and a whole λ-path (see the chapter *Random-feature ridge regression*, label ``ch-random-features``).
+r"""Monte-Carlo random-feature ridge regression, batched over trials and a whole λ-path.
+
+See the chapter *Random-feature ridge regression*, label ``ch-random-features``.
 
 Each trial draws fresh inputs :math:`X\in\mathbb R^{n\times D}` (rows :math:`\mathcal N(0,\Sigma)`),
 labels :math:`y = X\beta_\star+\varepsilon`, and fresh feature weights :math:`F\in\mathbb R^{D\times p}`,

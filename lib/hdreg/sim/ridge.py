@@ -1,4 +1,6 @@
-r"""Monte-Carlo ridge regression, batched over trials and over a whole λ-path (see the chapter *Ridge regression in high dimensions*, label ``ch-ridge``).
+r"""Monte-Carlo ridge regression, batched over trials and over a whole λ-path.
+
+See the chapter *Ridge regression in high dimensions*, label ``ch-ridge``.
 
 One eigendecomposition of the smaller Gram matrix per trial serves every penalty on the path:
 

@@ -1,4 +1,6 @@
-r"""Monte Carlo for least squares on real plus synthetic data, and the digits study (see the chapter *Synthetic data selection*, label ``ch-synthetic``).
+r"""Monte Carlo for least squares on real plus synthetic data, and the digits study.
+
+See the chapter *Synthetic data selection*, label ``ch-synthetic``.
 
 :func:`simulate_mixed_training` draws ``n_t`` target rows :math:`\Sigma_t^{1/2}z + \mu_t` and ``n_s``
 synthetic rows :math:`\Sigma_s^{1/2}z + \mu_s` with labels :math:`y = x^\top\beta_\star + \varepsilon`,

@@ -1,5 +1,7 @@
-r"""Monte-Carlo teacher → student with (random-feature) ridge on both sides (see the chapter *Weak-to-strong generalisation improves the scaling law in random-feature
-ridge regression*, label ``ch-w2s-rf``).
+r"""Monte-Carlo teacher → student with (random-feature) ridge on both sides.
+
+See the chapter *Weak-to-strong generalisation improves the scaling law in random-feature ridge
+regression*, label ``ch-w2s-rf``.
 
 Each trial draws a teacher data set (``n_teacher`` inputs :math:`x\sim\mathcal N(0,\Sigma)`, labels
 :math:`x^\top\beta_\star+\varepsilon`), the teacher's features, fits the teacher (penalty

@@ -1,4 +1,7 @@
-r"""Surrogate-to-target training (knowledge distillation) and weak-to-strong generalisation (Chapter 4).
+r"""Surrogate-to-target training (knowledge distillation) and weak-to-strong generalisation.
+
+See the chapter *Knowledge distillation and weak-to-strong generalisation* (label ``ch-
+distillation``).
 
 Conventions are those of :mod:`hdreg.theory.ridge`: rows ``x ~ N(0, Σ)`` with ``Σ = diag(spectrum)``,
 vectors in the eigenbasis, normalised ridge :math:`\frac1n\|y - Xb\|^2 + \lambda\|b\|^2` (``lam = 0``
@@ -6,9 +9,9 @@ is the minimum-norm interpolator) and risk :math:`\|\hat\beta - \beta_\star\|_\S
 
 **Model shift.** A *target* is fitted on ``n`` samples whose labels come from a *surrogate*,
 :math:`y = x^\top\beta^s + \varepsilon` (``Var ε = noise_var``), and is evaluated against
-:math:`\beta_\star`. With :math:`\kappa = \kappa(n, \lambda)` the effective regularisation of Chapter 1,
+:math:`\beta_\star`. With :math:`\kappa = \kappa(n, \lambda)` the effective regularisation of Chapter ``ch-ridge``,
 :math:`s_i = \lambda_i/(\lambda_i + \kappa)` and :math:`c = \mathrm{df}_2/(n - \mathrm{df}_2)`, the
-model-shift lemma (Chapter 4, ``lem-model-shift``) gives
+model-shift lemma (Chapter ``ch-distillation``, ``lem-model-shift``) gives
 
 .. math::
     \bar{\mathcal R}(\beta^s) = \sum_i \lambda_i (s_i\beta^s_i - \beta_{\star,i})^2
@@ -120,7 +123,7 @@ def surrogate_risk_terms(spectrum, beta_star, beta_surrogate, n, noise_var, lam=
     r"""Deterministic equivalent of the risk against ``beta_star`` of ridge (``lam``, default ridgeless)
     fitted on ``n`` samples labelled by ``beta_surrogate`` with noise variance ``noise_var``.
 
-    Broadcasts over ``n`` and ``lam``. Implements eq. ``eq-surrogate-risk`` of Chapter 4:
+    Broadcasts over ``n`` and ``lam``. Implements eq. ``eq-surrogate-risk`` of Chapter ``ch-distillation``:
     :math:`\sum_i\lambda_i(s_i\beta^s_i - \beta_{\star,i})^2 + c[\sigma^2 + \sum_i\lambda_i(1 - s_i)^2(\beta^s_i)^2]`.
     """
     spec = _host_spectrum(spectrum)
@@ -174,7 +177,7 @@ def optimal_surrogate(spectrum, beta_star, n, lam=0.0):
     :math:`\beta^{s\star}_i = \dfrac{s_i}{s_i^2 + c(1 - s_i)^2}\,\beta_{\star,i}` with
     :math:`s_i = \lambda_i/(\lambda_i + \tau)` and :math:`c = \mathrm{df}_2/(n - \mathrm{df}_2)` at the
     implicit regularisation :math:`\tau` of the ridgeless target (``lam = 0``, the default), or at
-    :math:`\kappa(n, \lambda)` for a ridge target. Chapter 4, Theorem ``thm-optimal-surrogate``.
+    :math:`\kappa(n, \lambda)` for a ridge target. Chapter ``ch-distillation``, Theorem ``thm-optimal-surrogate``.
 
     An under-parameterised ridgeless target (``n`` above the number of non-zero eigenvalues) has
     ``s = 1``, and the optimal surrogate is :math:`\beta_\star` itself. Directions with a zero
@@ -208,7 +211,7 @@ def amplification_threshold(spectrum, n, lam=0.0) -> float:
 
 def mask_threshold(spectrum, n, lam=0.0) -> float:
     r"""The eigenvalue :math:`\kappa(\sqrt{1 + c} - 1)` above which the optimal 0–1 surrogate keeps a
-    feature (Chapter 4, Proposition ``prop-mask``)."""
+    feature (Chapter ``ch-distillation``, Proposition ``prop-mask``)."""
     spec = _host_spectrum(spectrum)
     kappa, c = _scalar_point(spec, n, lam)
     return float(kappa * (np.sqrt(1.0 + c) - 1.0))
@@ -224,7 +227,7 @@ def optimal_mask(spectrum, n, lam=0.0, beta_star=None):
     :math:`\lambda_i\beta_{\star,i}^2`, so :math:`\beta_{\star,i}^2` cancels from the comparison. It
     matters only where :math:`\beta_{\star,i} = 0` (then both choices are optimal); pass
     ``beta_star`` to drop those features as well. Features with a zero eigenvalue are dropped.
-    Chapter 4, Proposition ``prop-mask``.
+    Chapter ``ch-distillation``, Proposition ``prop-mask``.
     """
     spec = _host_spectrum(spectrum)
     keep = spec > mask_threshold(spec, n, lam)
@@ -290,7 +293,7 @@ def teacher_moments(spectrum, beta_star, m, noise_var, lam=0.0, features=None) -
         \gamma_s^2 = \frac{\sigma_{\rm eff}^2 + \kappa_s^2\sum_{i\in S}\lambda_i\beta_{\star,i}^2/(\lambda_i+\kappa_s)^2}
         {1 - \mathrm{df}_2^{(S)}/m}.
 
-    Chapter 4, Theorem ``thm-two-stage``.
+    Chapter ``ch-distillation``, Theorem ``thm-two-stage``.
     """
     spec = _host_spectrum(spectrum)
     b_star = _host_vector(beta_star, spec, "beta_star")
@@ -341,7 +344,7 @@ def two_stage_risk(spectrum, beta_star, m, n, noise_var, lam_teacher=0.0, lam=0.
         + c\Big[\sigma_t^2 + \sum_i\lambda_i(1 - s_i)^2\big(t_i^2\beta_{\star,i}^2 + v_i\big)\Big],
 
     where :math:`\sigma_t^2` = ``target_noise_var`` is the noise added to the teacher's labels
-    (``0``: the student sees the teacher's predictions). Chapter 4, Theorem ``thm-two-stage``.
+    (``0``: the student sees the teacher's predictions). Chapter ``ch-distillation``, Theorem ``thm-two-stage``.
     """
     spec = _host_spectrum(spectrum)
     b_star = _host_vector(beta_star, spec, "beta_star")

@@ -1,9 +1,11 @@
-r"""In-context learning of linear regression by one linear-attention layer (Chapter 5).
+r"""In-context learning of linear regression by one linear-attention layer.
+
+See the chapter *In-context learning with linear attention* (label ``ch-icl``).
 
 A prompt holds a context of ``n`` pairs :math:`(x_i, y_i)`, :math:`x_i\sim\mathcal N(0,\Sigma_x)`,
 :math:`y_i = x_i^\top\beta + \varepsilon_i`, :math:`\operatorname{Var}\varepsilon_i` = ``noise_var``,
 and a query :math:`x` whose label is to be predicted. One linear-attention layer (in the
-parametrisation of Chapter 5) predicts
+parametrisation of Chapter ``ch-icl``) predicts
 
 .. math::
     \hat y = x^\top W X^\top y = x^\top W u,\qquad u = X^\top y\in\mathbb R^d ,
@@ -21,8 +23,8 @@ the population (ICL) loss of any :math:`W` is
     \mathcal L(W) = \operatorname{tr}(\Sigma_x\Sigma_\beta) - 2n\operatorname{tr}(\Sigma_x W\Sigma_x\Sigma_\beta)
     + n\operatorname{tr}(\Sigma_x W M W^\top) + \sigma^2 ,
 
-minimised by :math:`W^\star = \Sigma_\beta\Sigma_x M^{-1}` (Chapter 5, ``thm-wstar``). For a *fixed*
-task :math:`\beta` (the test-time setting of Chapter 6) the loss is
+minimised by :math:`W^\star = \Sigma_\beta\Sigma_x M^{-1}` (Chapter ``ch-icl``, ``thm-wstar``). For a *fixed*
+task :math:`\beta` (the test-time setting of Chapter ``ch-ttt``) the loss is
 :func:`fixed_task_loss`. All losses include the label noise of the query (test MSE).
 """
 
@@ -55,7 +57,7 @@ def _noise(noise_var) -> float:
 
 def context_second_moment(sigma_x, sigma_beta, n, noise_var=0.0) -> np.ndarray:
     r""":math:`\mathbb E[uu^\top] = n(n+1)\Sigma_x\Sigma_\beta\Sigma_x + n(\operatorname{tr}(\Sigma_\beta\Sigma_x)
-    + \sigma^2)\Sigma_x` for :math:`u = X^\top y` (Chapter 5, ``lem-wishart``)."""
+    + \sigma^2)\Sigma_x` for :math:`u = X^\top y` (Chapter ``ch-icl``, ``lem-wishart``)."""
     sx, sb = _pair(sigma_x, sigma_beta)
     n = _context_length(n)
     s2 = _noise(noise_var)

@@ -1,4 +1,6 @@
-r"""Isotropic closed forms (Σ = I_p) of Hastie, Montanari, Rosset and Tibshirani (Chapter 1).
+r"""Isotropic closed forms (Σ = I_p) of Hastie, Montanari, Rosset and Tibshirani.
+
+See the chapter *Ridge regression in high dimensions* (label ``ch-ridge``).
 
 Here ``gamma = p/n``, ``signal = ||β*||²`` (HMRT's r²) and ``noise_var = σ²``. With
 :math:`\kappa = \tfrac12[\lambda+\gamma-1+\sqrt{(\lambda+\gamma-1)^2+4\lambda}]`,

@@ -1,4 +1,4 @@
-r"""The Marchenko–Pastur law (Chapter 1).
+r"""The Marchenko–Pastur law (chapter *Ridge regression in high dimensions*, ``ch-ridge``).
 
 For X with i.i.d. N(0, σ²) entries, n rows and p columns, the eigenvalues of the sample covariance
 X^T X / n have, as p/n → γ, the limiting density (on its bulk)
@@ -73,7 +73,7 @@ def mp_stieltjes_correction(lam, gamma):
         \mu(\lambda) = \frac14\Big[\frac1{x_-+\lambda}+\frac1{x_++\lambda}\Big]
         - \frac{1}{2\sqrt{(1+\gamma+\lambda)^2-4\gamma}}.
 
-    Divided by p it is the finite-size bias of the empirical Stieltjes transform (Chapter 1).
+    Divided by p it is the finite-size bias of the empirical Stieltjes transform (Chapter ``ch-ridge``).
     """
     g = _validate.nonneg_scalar(gamma, "gamma", allow_zero=False)
     lam = as_host(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)

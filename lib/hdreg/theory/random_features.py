@@ -1,4 +1,6 @@
-r"""Deterministic equivalent of random-feature ridge regression (Chapter 3).
+r"""Deterministic equivalent of random-feature ridge regression.
+
+See the chapter *Random-feature ridge regression* (label ``ch-random-features``).
 
 Model (same conventions as :mod:`hdreg.theory.ridge`): inputs :math:`x\sim\mathcal N(0,\Sigma)` in
 :math:`\mathbb R^D` with :math:`\Sigma=\operatorname{diag}(\text{spectrum})`, target
@@ -13,7 +15,7 @@ Risk is the excess test error :math:`\mathbb E_x[(f(x)-x^\top\beta_\star)^2]` of
 
 With :math:`s_i=\lambda_i/(\lambda_i+\nu)`, :math:`d_1=\sum_i s_i+\mu_\star^2/\nu`,
 :math:`d_2=\sum_i s_i^2` and :math:`e=d_1-d_2`, the two effective regularisations
-:math:`(\nu_1,\nu_2)` solve (Chapter 3, eq. ``eq-rf-fixed-point``)
+:math:`(\nu_1,\nu_2)` solve (Chapter ``ch-random-features``, eq. ``eq-rf-fixed-point``)
 
 .. math::
     \nu_1 = \nu_2\Big(1-\frac{d_1(\nu_2)}{p}\Big),\qquad
@@ -67,7 +69,7 @@ class RFRisk:
     r"""Deterministic-equivalent quantities of random-feature ridge, each of the broadcast shape of
     ``(n, p, lam)``.
 
-    ``nu1``: effective regularisation of ridge on the features (Chapter 1's :math:`\kappa` of the
+    ``nu1``: effective regularisation of ridge on the features (Chapter ``ch-ridge``'s :math:`\kappa` of the
     feature covariance); ``nu2``: effective regularisation in input space; ``lam``: the penalty
     (useful with :func:`rf_risk_at_nu`); ``df1``, ``df2``: :math:`d_1, d_2` at ``nu2``; ``df_features``:
     :math:`\mathrm{df}_F`, the variance degrees of freedom; ``approx``: :math:`\mathsf E`, the error of
@@ -285,7 +287,7 @@ def _common(spectrum, beta, noise_var, nonlinear_var):
 
 
 def rf_effective_regularization(spectrum, n, p, lam, nonlinear_var=0.0):
-    r"""The pair :math:`(\nu_1, \nu_2)` of random-feature ridge (Chapter 3, eq. ``eq-rf-fixed-point``).
+    r"""The pair :math:`(\nu_1, \nu_2)` of random-feature ridge (Chapter ``ch-random-features``, eq. ``eq-rf-fixed-point``).
 
     :math:`\nu_2` is the unique solution of
     :math:`\lambda = \nu_2\,(1 - d_1(\nu_2)/p)\,(1 - d_1(\nu_2)/n)` with :math:`d_1(\nu_2) < \min(n, p)`
@@ -327,7 +329,7 @@ def rf_risk(spectrum, beta, n, p, lam, noise_var, nonlinear_var=0.0) -> RFRisk:
         part of a Gaussian-equivalent activation, :func:`relu_gaussian_equivalent`); ``0`` for linear
         Gaussian features.
 
-    Returns an :class:`RFRisk`. Limits (Chapter 3): ``p -> inf`` gives
+    Returns an :class:`RFRisk`. Limits (Chapter ``ch-random-features``): ``p -> inf`` gives
     :func:`hdreg.theory.ridge.ridge_risk`; ``lam = 0, p < n`` gives variance
     :math:`\sigma^2 p/(n-p)`; ``n -> inf`` gives :func:`rf_approximation_error`.
     """
@@ -461,7 +463,7 @@ def features_needed(spectrum, beta, n, noise_var, factor: float = 4.0, p_grid=No
                     nonlinear_var=0.0, grid: int = 150):
     r"""Smallest number of random features whose tuned risk is within ``factor`` of the tuned kernel
     (``p = inf``) risk, for every ``n`` (1-D array): :math:`p_c(n)=\min\{p: \min_\lambda\mathcal R(n,p,\lambda)
-    \le c\,\min_\lambda\mathcal R(n,\infty,\lambda)\}` (Chapter 3, scaling laws).
+    \le c\,\min_\lambda\mathcal R(n,\infty,\lambda)\}` (Chapter ``ch-random-features``, scaling laws).
 
     The tuned risk (:func:`rf_tuned_risk`) decreases in ``p``; ``p_c`` is found on ``p_grid`` (default
     200 log-spaced values from 1 to the number of eigenvalues) and refined by log-log interpolation.
@@ -501,7 +503,7 @@ def compute_optimal_split(spectrum, beta, budgets, noise_var, nonlinear_var=0.0,
     every budget, minimise the tuned risk (:func:`rf_tuned_risk`) over ``n`` with ``p = C/n``
     (``splits`` log-spaced values of ``n`` from :math:`\sqrt C` to :math:`C^{0.97}`, refined by a
     parabola in :math:`\log n`). Returns ``(n_opt, p_opt, risk_opt)``, NumPy arrays shaped like
-    ``budgets`` (Chapter 3)."""
+    ``budgets`` (Chapter ``ch-random-features``)."""
     C = np.atleast_1d(as_host(budgets))
     if C.ndim != 1 or np.any(~np.isfinite(C)) or np.any(C <= 1):
         raise ValueError(f"budgets must be a 1-D array of finite values > 1, got {budgets!r}")
@@ -531,7 +533,7 @@ def relu_coefficients():
     r"""Hermite coefficients of the ReLU for a standard Gaussian input :math:`u`:
     ``(mu0, mu1, mu_star)`` with :math:`\mu_0=\mathbb E\,\mathrm{relu}(u)=1/\sqrt{2\pi}`,
     :math:`\mu_1=\mathbb E[u\,\mathrm{relu}(u)]=1/2`,
-    :math:`\mu_\star^2=\mathbb E\,\mathrm{relu}(u)^2-\mu_0^2-\mu_1^2=1/4-1/(2\pi)` (Chapter 3)."""
+    :math:`\mu_\star^2=\mathbb E\,\mathrm{relu}(u)^2-\mu_0^2-\mu_1^2=1/4-1/(2\pi)` (Chapter ``ch-random-features``)."""
     mu0 = 1.0 / np.sqrt(2.0 * np.pi)
     mu1 = 0.5
     mu_star = np.sqrt(0.25 - 1.0 / (2.0 * np.pi))
@@ -544,7 +546,7 @@ def relu_gaussian_equivalent(spectrum, beta):
     For :math:`x\sim\mathcal N(0, sI_D)` and features
     :math:`z_j=(\mathrm{relu}(u_j)-\mu_0)/\sqrt p`, :math:`u_j=f_j^\top x/\sqrt{sD}`,
     :math:`\|f_j\|=\sqrt D`, the equivalent model is :math:`z=F^\top x'/\sqrt p+\mu_\star g/\sqrt p` with
-    :math:`x'=\mu_1 x/\sqrt{sD}` (Chapter 3). Returns ``(spectrum_eq, beta_eq, nonlinear_var)`` to pass
+    :math:`x'=\mu_1 x/\sqrt{sD}` (Chapter ``ch-random-features``). Returns ``(spectrum_eq, beta_eq, nonlinear_var)`` to pass
     to :func:`rf_risk`: ``spectrum_eq = mu1^2/D``, ``beta_eq = beta * sqrt(s D)/mu1``,
     ``nonlinear_var = mu_star^2``. ``spectrum`` must be constant (isotropic inputs).
     """

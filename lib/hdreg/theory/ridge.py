@@ -1,4 +1,6 @@
-r"""Deterministic equivalent of ridge regression with a general covariance (Chapter 1).
+r"""Deterministic equivalent of ridge regression with a general covariance.
+
+See the chapter *Ridge regression in high dimensions* (label ``ch-ridge``).
 
 Conventions, shared by the whole library:
 
@@ -12,7 +14,7 @@ Conventions, shared by the whole library:
   = \|\hat\beta - \beta_\star\|_\Sigma^2`.
 
 The effective regularisation :math:`\kappa` solves :math:`1 - \lambda/\kappa = \mathrm{df}_1(\kappa)/n`
-(Chapter 1, eq. ``eq-kappa``); bias and variance are
+(Chapter ``ch-ridge``, eq. ``eq-kappa``); bias and variance are
 
 .. math::
     \mathsf B = \frac{\kappa^2\sum_i \lambda_i\beta_i^2/(\lambda_i+\kappa)^2}{1-\mathrm{df}_2/n},\qquad
@@ -269,7 +271,7 @@ def effective_regularization(spectrum, n, lam):
     positive root for ``lam > 0``; for ``lam = 0`` it is the implicit regularisation
     :math:`\tau` with :math:`\mathrm{df}_1(\tau) = n` when ``n`` is below the number of non-zero
     eigenvalues, and ``0`` otherwise. Broadcasts over ``n`` and ``lam``; returns a NumPy array (or a
-    float for scalar input). Derived in Chapter 1 (Theorem ``thm-det-equiv``).
+    float for scalar input). Derived in Chapter ``ch-ridge`` (Theorem ``thm-det-equiv``).
     """
     spec, xp, n_h, lam_h, rank, _ = _prepare(spectrum, n, lam)
     kappa = _solve_kappa(spec, xp, n_h, lam_h, rank)

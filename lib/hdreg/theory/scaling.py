@@ -1,4 +1,6 @@
-r"""Scaling laws of ridge regression under power-law (capacity/source) conditions (Chapter 2).
+r"""Scaling laws of ridge regression under power-law (capacity/source) conditions.
+
+See the chapter *Scaling laws of ridge regression* (label ``ch-scaling``).
 
 The problem is parametrised by a *capacity* exponent :math:`\alpha > 1` and a *source* exponent
 :math:`r > 0`:
@@ -8,8 +10,8 @@ The problem is parametrised by a *capacity* exponent :math:`\alpha > 1` and a *s
     i = 1, \dots, P,
 
 and :math:`m = \min(r, 1)` (ridge saturates at :math:`r = 1`). A *rate* is the exponent in
-``excess risk ≍ n^(-rate)``. Chapter 2 (``ch-scaling``) derives, from the deterministic equivalent of
-Chapter 1 (:mod:`hdreg.theory.ridge`), the rates
+``excess risk ≍ n^(-rate)``. Chapter ``ch-scaling`` (``ch-scaling``) derives, from the deterministic equivalent of
+Chapter ``ch-ridge`` (:mod:`hdreg.theory.ridge`), the rates
 
 * noiseless, ridgeless: :math:`2\alpha m`;
 * noisy, :math:`\lambda = n^{-\ell}` with :math:`0 < \ell < \alpha`: :math:`\min(2\ell m, 1 - \ell/\alpha)`;
@@ -100,7 +102,7 @@ def capacity_constant(alpha):
     r""":math:`C_\alpha = \frac{\pi/\alpha}{\sin(\pi/\alpha)}`, so that
     :math:`\mathrm{df}_1(\kappa) = C_\alpha\kappa^{-1/\alpha} - \tfrac12 + o(1)` and
     :math:`\mathrm{df}_2(\kappa) = (1 - 1/\alpha)C_\alpha\kappa^{-1/\alpha} - \tfrac12 + o(1)` as
-    :math:`\kappa \to 0` (Chapter 2, Lemma ``lem-df``)."""
+    :math:`\kappa \to 0` (Chapter ``ch-scaling``, Lemma ``lem-df``)."""
     a, _ = exponents(alpha, 1.0)
     return _out((np.pi / a) / np.sin(np.pi / a))
 
@@ -131,7 +133,7 @@ def predicted_rate(alpha, r, regime: str, ell=None):
                               ``0 < ell < alpha``; ``ell >= alpha`` gives ``0`` (ridgeless-like);
     ``"noisy_ridgeless"``     ``0`` (the variance tends to a constant).
 
-    Broadcasts over ``alpha``, ``r`` (and ``ell``). Derived in Chapter 2 (Theorem ``thm-rates``).
+    Broadcasts over ``alpha``, ``r`` (and ``ell``). Derived in Chapter ``ch-scaling`` (Theorem ``thm-rates``).
     """
     if regime not in REGIMES:
         raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
@@ -157,7 +159,7 @@ def predicted_rate(alpha, r, regime: str, ell=None):
 def optimal_lambda_exponent(alpha, r):
     r"""The exponent :math:`\ell^\star = \alpha/(2\alpha m+1)` of the optimal penalty
     :math:`\lambda^\star \asymp n^{-\ell^\star}` (noisy problem), where bias :math:`n^{-2\ell m}` and
-    variance :math:`n^{\ell/\alpha-1}` balance (Chapter 2, Theorem ``thm-rates``)."""
+    variance :math:`n^{\ell/\alpha-1}` balance (Chapter ``ch-scaling``, Theorem ``thm-rates``)."""
     a, rr = exponents(alpha, r)
     m = np.minimum(rr, 1.0)
     return _out(a / (2 * a * m + 1))
@@ -167,7 +169,7 @@ def tempered_variance(alpha, noise_var, n=None):
     r"""Ridgeless variance on the infinite power-law spectrum :math:`\lambda_i = i^{-\alpha}`.
 
     With ``n=None`` the limit :math:`\sigma^2(\alpha - 1)`; with ``n`` the first correction from the
-    Euler–Maclaurin formula, :math:`\sigma^2\,\frac{2(\alpha-1)n - 1}{2n + 1}` (Chapter 2,
+    Euler–Maclaurin formula, :math:`\sigma^2\,\frac{2(\alpha-1)n - 1}{2n + 1}` (Chapter ``ch-scaling``,
     Proposition ``prop-tempered``), whose remaining error is of smaller order than :math:`1/n`.
     """
     a, _ = exponents(alpha, 1.0)
@@ -183,7 +185,7 @@ def tempered_variance(alpha, noise_var, n=None):
 def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     r"""The deterministic equivalent parametrised by :math:`\kappa` instead of :math:`\lambda`.
 
-    Equation ``eq-kappa`` of Chapter 1 is explicit in the other direction:
+    Equation ``eq-kappa`` of Chapter ``ch-ridge`` is explicit in the other direction:
     :math:`\lambda = \kappa\,(1 - \mathrm{df}_1(\kappa)/n)`. So every :math:`\kappa` with
     :math:`\mathrm{df}_1(\kappa) \le n` (i.e. :math:`\kappa \ge \tau`) is the effective regularisation of
     exactly one penalty :math:`\lambda \ge 0`, and bias, variance and risk follow without solving the
@@ -291,7 +293,7 @@ def optimal_lambda(spectrum, beta, n, noise_var, grid: int = 33, rounds: int = 4
 def correction_size(alpha, r, P, n, kappa, df1, df2, ridgeless: bool):
     r"""Relative size of the leading pre-asymptotic corrections to the power-law laws, per point.
 
-    The maximum of four terms, each known from the derivation in Chapter 2:
+    The maximum of four terms, each known from the derivation in Chapter ``ch-scaling``:
 
     * ``1 / (2 df2)``: the Euler–Maclaurin term :math:`-\tfrac12` in :math:`\mathrm{df}_{1,2}`
       (relative size :math:`\propto \kappa^{1/\alpha}`);

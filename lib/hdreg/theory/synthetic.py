@@ -1,4 +1,6 @@
-r"""Least squares on real plus synthetic data: deterministic equivalents (Chapter 7).
+r"""Least squares on real plus synthetic data: deterministic equivalents.
+
+See the chapter *Synthetic data selection* (label ``ch-synthetic``).
 
 Two sources share the labelling vector :math:`\beta_\star` and the noise variance :math:`\sigma^2`:
 ``n_t`` target (real) rows :math:`x = \Sigma_t^{1/2}z + \mu_t` and ``n_s`` synthetic rows
@@ -8,7 +10,7 @@ excess error on the *target* distribution,
 :math:`\mathbb E_{x\sim t}[(x^\top(\hat\beta-\beta_\star))^2]
 = \|\hat\beta-\beta_\star\|^2_{\Sigma_t+\mu_t\mu_t^\top}`.
 
-Under-parameterised (``n > p``), Chapter 7, Theorem ``thm-mixed``: with :math:`C = M^\top M`,
+Under-parameterised (``n > p``), Chapter ``ch-synthetic``, Theorem ``thm-mixed``: with :math:`C = M^\top M`,
 :math:`M = \Sigma_s^{1/2}\Sigma_t^{-1/2}`, eigenvalues :math:`c_1,\dots,c_p` ("shift spectrum"),
 
 .. math::
@@ -28,7 +30,7 @@ Over-parameterised, simultaneously diagonalisable covariances (``overparameteris
 generalised resolvent :math:`\bar Q = (a_t\Sigma_t + a_s\Sigma_s + \tilde\lambda - tA)^{-1}` with
 :math:`\tilde\lambda = n\lambda` (the library's normalised penalty ``lam``), solved in the variables
 :math:`c_g = a_g/\tilde\lambda`, which stay finite in the ridgeless limit; bias and variance come from
-implicit differentiation of the fixed point (Chapter 7, Proposition ``prop-overparam``).
+implicit differentiation of the fixed point (Chapter ``ch-synthetic``, Proposition ``prop-overparam``).
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ def mixed_risk_from_shift(shift, n_t, n_s, noise_var):
 def mixed_training_risk(sigma_t, sigma_s, n_t, n_s, noise_var) -> float:
     r"""Limiting excess risk on the target distribution of the minimum-norm least-squares fit on
     ``n_t`` target rows (covariance ``sigma_t``) and ``n_s`` synthetic rows (covariance ``sigma_s``),
-    in the under-parameterised regime ``n_t + n_s > p`` (Chapter 7, Theorem ``thm-mixed``).
+    in the under-parameterised regime ``n_t + n_s > p`` (Chapter ``ch-synthetic``, Theorem ``thm-mixed``).
 
     The result depends on the covariances only through the spectrum of :math:`M^\top M`,
     :math:`M = \Sigma_s^{1/2}\Sigma_t^{-1/2}`, and not on the means of either source. For
@@ -185,7 +187,7 @@ def mixed_training_risk(sigma_t, sigma_s, n_t, n_s, noise_var) -> float:
 @_single_threaded
 def synthetic_only_risk(sigma_t, sigma_s, mu_t, mu_s, n, noise_var, finite_n: bool = False) -> float:
     r"""Limiting target risk of least squares on ``n > p`` synthetic rows only
-    (Chapter 7, Proposition ``prop-synthetic-only``):
+    (Chapter ``ch-synthetic``, Proposition ``prop-synthetic-only``):
 
     .. math::
         \frac{\sigma^2}{n-p}\Big[\operatorname{tr}(\Sigma_t\Sigma_s^{-1}) + \|u\|^2 - (u^\top\hat m)^2\Big],
@@ -296,7 +298,7 @@ def overparameterised_risk(spec_t, spec_s, beta, n_t, n_s, noise_var, lam=0.0) -
     r"""Deterministic equivalent of the target risk of ridge (normalised penalty ``lam``; ``0`` is the
     minimum-norm fit) on ``n_t`` target and ``n_s`` synthetic rows with *simultaneously diagonal*
     covariances ``diag(spec_t)`` and ``diag(spec_s)``; ``beta`` in the same basis. Means are irrelevant
-    in the limit and do not appear (Chapter 7, Proposition ``prop-overparam``).
+    in the limit and do not appear (Chapter ``ch-synthetic``, Proposition ``prop-overparam``).
 
     With :math:`P_i = (c_t t_i + c_s s_i + 1)^{-1}` and :math:`c_g = n_g/(\tilde\lambda + \sum_i g_iP_i)`,
     :math:`\tilde\lambda = (n_t+n_s)\lambda`, the variance is

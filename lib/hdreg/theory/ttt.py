@@ -1,9 +1,11 @@
-r"""One-step test-time training (TTT) of a linear-attention in-context learner (Chapter 6).
+r"""One-step test-time training (TTT) of a linear-attention in-context learner.
 
-Setting (notation of Chapter 6). A test task :math:`\beta` is fixed. The test prompt gives a context
+See the chapter *Test-time training for in-context learning* (label ``ch-ttt``).
+
+Setting (notation of Chapter ``ch-ttt``). A test task :math:`\beta` is fixed. The test prompt gives a context
 :math:`(X, y)` of ``n`` pairs, :math:`u = X^\top y`, and ``k`` further labelled queries
 :math:`(X_{tr}, y_{tr})` that share this context. Starting from weights :math:`W_0` (*warm start*:
-the pretrained :math:`W^\star` of Chapter 5; *cold start*: :math:`W_0 = 0`), TTT takes one gradient
+the pretrained :math:`W^\star` of Chapter ``ch-icl``; *cold start*: :math:`W_0 = 0`), TTT takes one gradient
 step on :math:`\hat L(W) = \sum_{j\le k}(y_j - x_j^\top W u)^2`:
 
 .. math::
@@ -62,7 +64,7 @@ def _ratio(value, name):
 
 
 def isotropic_losses(alpha, gamma) -> TTTLimit:
-    r"""Chapter 6, ``thm-ttt-iso``: with :math:`a = 1/(1+\alpha)`,
+    r"""Chapter ``ch-ttt``, ``thm-ttt-iso``: with :math:`a = 1/(1+\alpha)`,
 
     .. math::
         L_{ICL} = a,\quad L_{warm} = a - \frac{\gamma}{1+\gamma}a^3,\quad L_{cold} = \frac1{1+\gamma},\quad
@@ -82,7 +84,7 @@ def isotropic_losses(alpha, gamma) -> TTTLimit:
 
 def warm_start_threshold(alpha):
     r"""The ratio :math:`\gamma^\star = (1+\alpha)^2/(2+\alpha)` above which cold start beats warm start
-    (fresh-context protocol, isotropic limit; Chapter 6, ``cor-threshold``)."""
+    (fresh-context protocol, isotropic limit; Chapter ``ch-ttt``, ``cor-threshold``)."""
     al = _ratio(alpha, "alpha")
     out = (1.0 + al) ** 2 / (2.0 + al)
     return float(out) if out.ndim == 0 else out
@@ -165,7 +167,7 @@ def _sizes(n, k, d):
 
 
 def isotropic_ttt(n, k, d, start="warm", protocol="fresh") -> TTTResult:
-    r"""Exact finite-size one-step TTT for :math:`\Sigma_x=\Sigma_\beta=I_d`, noiseless (Chapter 6).
+    r"""Exact finite-size one-step TTT for :math:`\Sigma_x=\Sigma_\beta=I_d`, noiseless (Chapter ``ch-ttt``).
 
     ``start``: ``"warm"`` (:math:`W_0 = I/(n+d+1)`, the pretrained weights) or ``"cold"``
     (:math:`W_0 = 0`). ``protocol``: ``"fresh"`` or ``"same"`` (see the module docstring).
@@ -215,7 +217,7 @@ def _error_moment(lam, w0, beta, n, A):
 
 def diagonal_ttt(spectrum, w0, beta, n, k) -> TTTResult:
     r"""One-step TTT, fresh-context protocol, for :math:`\Sigma_x = \operatorname{diag}(\text{spectrum})`,
-    :math:`W_0 = \operatorname{diag}(w_0)` and a fixed test task ``beta`` (Chapter 6, ``thm-ttt-general``).
+    :math:`W_0 = \operatorname{diag}(w_0)` and a fixed test task ``beta`` (Chapter ``ch-ttt``, ``thm-ttt-general``).
 
     :math:`\mathbb E b` is exact (second moments of the Wishart matrix :math:`S = X^\top X`);
     :math:`\mathbb E a` replaces the mean of a product of two quadratic forms in :math:`S` by the product
@@ -239,7 +241,7 @@ def diagonal_ttt(spectrum, w0, beta, n, k) -> TTTResult:
     # loss before the step (noiseless fixed-task ICL loss of diag(w0))
     before = (signal - 2 * n * np.sum(sb * w0 * sb) + n * (n + 1) * np.sum(w0 * sb * lam * w0 * sb)
               + n * signal * np.sum(w0 * lam * w0 * lam))
-    # E b / (n k): three terms, see Chapter 6 (proof of thm-ttt-general)
+    # E b / (n k): three terms, see Chapter ``ch-ttt`` (proof of thm-ttt-general)
     v = sb                                    # u^T Sigma beta = beta^T S v
     c1 = lam**2 * beta                        # beta^T Sigma^2 e0 = c1^T e0
     c2 = lam**2 * w0 * lam * beta             # beta^T Sigma W0 Sigma^2 e0 = c2^T e0
@@ -297,7 +299,7 @@ def context_length_for_loss(target, d, k, n_max=None):
 def cold_context_length(target, d, k):
     r"""Closed form of the context length cold-start TTT needs (isotropic, exact finite size).
 
-    From :math:`L_{cold} = 1 - \frac{k}{k+d+1}\,\frac{n^2}{n^2+4n+d+3}` (Chapter 6, ``eq-cold-exact``):
+    From :math:`L_{cold} = 1 - \frac{k}{k+d+1}\,\frac{n^2}{n^2+4n+d+3}` (Chapter ``ch-ttt``, ``eq-cold-exact``):
     with :math:`\delta = \frac{k}{(k+d+1)(1-\epsilon)} - 1 > 0`, :math:`L_{cold}\le\epsilon` iff
     :math:`n \ge \big(2 + \sqrt{4 + \delta(d+3)}\big)/\delta \approx \sqrt{d/\delta}`. Returns that
     (real) bound, ``inf`` where :math:`\delta \le 0` (too few TTT examples). Broadcasts over ``d``, ``k``.

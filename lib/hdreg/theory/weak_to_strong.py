@@ -1,4 +1,7 @@
-r"""Weak-to-strong generalisation with (random-feature) ridge teachers and students (Chapter 8).
+r"""Weak-to-strong generalisation with (random-feature) ridge teachers and students.
+
+See the chapter *Weak-to-strong generalisation improves the scaling law in random-feature ridge
+regression* (label ``ch-w2s-rf``).
 
 Setting (conventions of :mod:`hdreg.theory.ridge` and :mod:`hdreg.theory.random_features`): inputs
 :math:`x\sim\mathcal N(0,\Sigma)`, :math:`\Sigma=\operatorname{diag}(\text{spectrum})`, ground truth
@@ -11,7 +14,7 @@ Setting (conventions of :mod:`hdreg.theory.ridge` and :mod:`hdreg.theory.random_
   teacher's predictions (no extra noise).
 * The risk is the student's excess test error against the ground truth.
 
-**Teacher moments** (Chapter 8, ``prop-rf-teacher``). In the Gaussian-equivalent sense the teacher's
+**Teacher moments** (Chapter ``ch-w2s-rf``, ``prop-rf-teacher``). In the Gaussian-equivalent sense the teacher's
 linear part is :math:`\beta_T` with independent coordinates of mean :math:`t_i\beta_{\star,i}`,
 :math:`t_i=\lambda_i/(\lambda_i+\nu)`, and variance ``var_i``. For ridge, :math:`\nu=\kappa` and the
 variance is that of :func:`hdreg.theory.distillation.teacher_moments`. For ``p`` random features,
@@ -30,7 +33,7 @@ nonlinear activation (``nonlinear_var`` :math:`=\mu_\star^2>0`) the teacher also
 orthogonal to every linear function, of energy ``teacher_nonlinear`` = teacher risk minus the error of
 its linear part; the student sees it as label noise.
 
-**Student** (Chapter 8, ``thm-w2s``). For a label vector :math:`\beta^s` independent of the student,
+**Student** (Chapter ``ch-w2s-rf``, ``thm-w2s``). For a label vector :math:`\beta^s` independent of the student,
 the model-shift identity gives
 :math:`\mathcal R_S = \mathcal R_{\rm self}(\beta^s) + \sum_i\lambda_i[2(s_i-1)\beta^s_i(\beta^s_i-\beta_{\star,i})
 + (\beta^s_i-\beta_{\star,i})^2]` with :math:`\mathcal R_{\rm self}` the student's risk against its own
@@ -105,7 +108,7 @@ class TeacherState:
 def teacher_state(spectrum, beta, noise_var, n_teacher, lam_teacher, p_teacher=None,
                   nonlinear_var=0.0) -> TeacherState:
     r"""Mean, variance and nonlinear energy of a (random-feature) ridge teacher; see the module
-    docstring for the formulas (Chapter 8, Proposition ``prop-rf-teacher``)."""
+    docstring for the formulas (Chapter ``ch-w2s-rf``, Proposition ``prop-rf-teacher``)."""
     spec = _host_spec(spectrum)
     b = as_host(_validate.vector_like(beta, spec, "beta"))
     sigma2 = _scalar(noise_var, "noise_var")
@@ -160,7 +163,7 @@ class W2SRisk:
 def student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, lam_student,
                  p_teacher=None, p_student=None, nonlinear_var=0.0) -> W2SRisk:
     r"""Deterministic equivalent of the excess risk (against ``beta``) of a student trained on a
-    teacher's labels (Chapter 8, Theorem ``thm-w2s``).
+    teacher's labels (Chapter ``ch-w2s-rf``, Theorem ``thm-w2s``).
 
     Parameters
     ----------
@@ -257,7 +260,7 @@ SETTINGS = ("noisy_kernel", "noiseless_rf")
 
 def predicted_rates(alpha, r, setting: str = "noisy_kernel", ell=None):
     r"""Predicted rates ``(teacher, student)`` (``risk ≍ n^(-rate)``) with :math:`n_S = n_T = n` and the
-    student's penalty tuned (Chapter 8, Proposition ``prop-rates``); :math:`m=\min(r,1)`.
+    student's penalty tuned (Chapter ``ch-w2s-rf``, Proposition ``prop-rates``); :math:`m=\min(r,1)`.
 
     ``"noisy_kernel"``: kernel teacher, noisy labels, :math:`\lambda_T = n^{-\ell}` (``ell=None``:
     ridgeless). Teacher :math:`\min(2\ell m, 1-\ell/\alpha)` (``0`` if ridgeless or
@@ -322,7 +325,7 @@ def rate_scan(alpha, r, P, ns, noise_var, setting: str = "noisy_kernel", ell=Non
     discreteness of the bias; plus :math:`\kappa/\lambda - 1` for a teacher with a penalty) evaluated
     for the student and for the teacher (with :math:`p_T` in place of ``n`` for random features), the
     larger of the two, and at least the relative drift of a ridgeless kernel teacher's risk
-    (which should be flat). Chapter 8 fits exponents with tolerance ``2 max(correction) max(1, rate)``.
+    (which should be flat). Chapter ``ch-w2s-rf`` fits exponents with tolerance ``2 max(correction) max(1, rate)``.
     """
     from . import scaling as _sc  # noqa: PLC0415
 
