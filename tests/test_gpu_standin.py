@@ -136,6 +136,8 @@ def _cases(dev):
         ("rf.relu_gaussian_equivalent", lambda: random_features.relu_gaussian_equivalent(iso, iso / 4)),
         # theory.distillation
         ("dist.surrogate_risk", lambda: distillation.surrogate_risk(spec, beta, 0.5 * beta, [20, 60], 0.1)),
+        ("dist.surrogate_risk large", lambda: distillation.surrogate_risk(big, big_beta, big_beta,
+                                                                          [300, 3000], 0.0)),
         ("dist.surrogate_risk_terms", lambda: distillation.surrogate_risk_terms(spec, beta, beta, 20, 0.1)),
         ("dist.optimal_surrogate", lambda: distillation.optimal_surrogate(spec, beta, 20)),
         ("dist.optimal_surrogate_risk", lambda: distillation.optimal_surrogate_risk(spec, beta, 20, 0.1)),

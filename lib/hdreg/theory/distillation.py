@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..backend import as_host, to_numpy
+from ..backend import as_host, on_active_backend, to_numpy
 from .ridge import degrees_of_freedom, effective_regularization
 
 __all__ = [
@@ -73,17 +73,25 @@ def _host_vector(values, spec, name):
     return as_host(_validate.vector_like(values, spec, name))
 
 
-def _shrinkage(spec, kappa):
+def _shrinkage(spec, kappa, xp=np):
     """``s_i = lambda_i/(lambda_i + kappa)`` and ``1 - s_i`` for a 1-D ``kappa``; rows are points.
+    ``spec`` lives on ``xp`` (the active backend for large spectra, see :func:`_on_backend`).
 
     Zero eigenvalues get ``s = 0`` (they carry no risk: every term is multiplied by ``lambda_i``).
     """
-    k = as_host(kappa)[:, None]
+    k = xp.asarray(as_host(kappa))[:, None]
     pos = spec[None, :] > 0
-    denom = np.where(pos, spec[None, :] + k, 1.0)
-    s = np.where(pos, spec[None, :] / denom, 0.0)
-    one_minus = np.where(pos, k / denom, 1.0)
+    denom = xp.where(pos, spec[None, :] + k, 1.0)
+    s = xp.where(pos, spec[None, :] / denom, 0.0)
+    one_minus = xp.where(pos, k / denom, 1.0)
     return s, one_minus
+
+
+def _on_backend(*host_arrays):
+    """The per-coordinate sums over large spectra (e.g. the 2 x 10^6 directions of the distillation
+    chapter's scaling check) run on the active backend: ``(xp, arrays on xp)``."""
+    spec, xp = on_active_backend(host_arrays[0])
+    return xp, (spec,) + tuple(xp.asarray(a) for a in host_arrays[1:])
 
 
 def _c_factor(spec, kappa, n):
@@ -135,11 +143,12 @@ def surrogate_risk_terms(spectrum, beta_star, beta_surrogate, n, noise_var, lam=
     df2, c = _c_factor(spec, flat_k, n_b.reshape(-1))
     bias = np.empty(flat_k.size)
     fluct_sum = np.empty(flat_k.size)
+    xp, (sp, bs, bt) = _on_backend(spec, b_star, b_sur)
     step = max(1, _BLOCK // spec.size)
     for a in range(0, flat_k.size, step):
-        s, om = _shrinkage(spec, flat_k[a:a + step])
-        bias[a:a + step] = (spec * (s * b_sur - b_star) ** 2).sum(axis=1)
-        fluct_sum[a:a + step] = (spec * (om * b_sur) ** 2).sum(axis=1)
+        s, om = _shrinkage(sp, flat_k[a:a + step], xp)
+        bias[a:a + step] = as_host((sp * (s * bt - bs) ** 2).sum(axis=1))
+        fluct_sum[a:a + step] = as_host((sp * (om * bt) ** 2).sum(axis=1))
     fluct = c * fluct_sum
     noise = c * sigma2
     risk = bias + fluct + noise
@@ -354,10 +363,11 @@ def two_stage_risk(spectrum, beta_star, m, n, noise_var, lam_teacher=0.0, lam=0.
     kappa = np.atleast_1d(terms.kappa).reshape(-1)
     c = np.atleast_1d(terms.c).reshape(-1)
     extra = np.empty(kappa.size)
+    xp, (sp, var, c_x) = _on_backend(spec, mom.var, c)
     step = max(1, _BLOCK // spec.size)
     for a in range(0, kappa.size, step):
-        s, om = _shrinkage(spec, kappa[a:a + step])
-        extra[a:a + step] = (spec * mom.var * (s * s + c[a:a + step, None] * om * om)).sum(axis=1)
+        s, om = _shrinkage(sp, kappa[a:a + step], xp)
+        extra[a:a + step] = as_host((sp * var * (s * s + c_x[a:a + step, None] * om * om)).sum(axis=1))
     student = np.asarray(terms.risk) + extra.reshape(np.shape(terms.risk))
     strong = surrogate_risk(spec, b_star, b_star, n, noise_var, lam)
 
