@@ -105,12 +105,7 @@ def trace_normalised(sigma_t, sigma_s) -> np.ndarray:
 
 
 def _sizes(n_t, n_s):
-    nt = as_host(n_t)
-    ns = as_host(n_s)
-    for v, name in ((nt, "n_t"), (ns, "n_s")):
-        if not np.all(np.isfinite(v)) or np.any(v < 0):
-            raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
-    return nt, ns
+    return _validate.nonneg(n_t, "n_t"), _validate.nonneg(n_s, "n_s")
 
 
 def mixed_fixed_point(shift, n_t, n_s, tol: float = 1e-13, max_iter: int = 200):

@@ -57,10 +57,7 @@ class TTTLimit:
 
 
 def _ratio(value, name):
-    v = as_host(value)
-    if np.any(~np.isfinite(v)) or np.any(v < 0):
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return v
+    return _validate.nonneg(value, name)
 
 
 def isotropic_losses(alpha, gamma) -> TTTLimit:
@@ -157,13 +154,14 @@ class TTTResult:
 
 
 def _sizes(n, k, d):
-    n_ = as_host(n)
-    k_ = as_host(k)
-    d_ = as_host(d)
-    for v, name in ((n_, "n (the context length)"), (k_, "k (the number of TTT examples)"), (d_, "d")):
-        if np.any(~np.isfinite(v)) or np.any(v < 1) or np.any(v != np.round(v)):
-            raise ValueError(f"{name} must be a positive integer (or an array of them), got {v!r}")
-    return np.broadcast_arrays(n_, k_, d_)
+    out = {}
+    for v, name in ((n, "n (the context length)"), (k, "k (the number of TTT examples)"), (d, "d")):
+        a = _validate.finite_array(v, name)
+        if np.any(a < 1) or np.any(a != np.round(a)):
+            raise _validate.InvalidParameterError(
+                f"{name} must be a positive integer (or an array of them), got {_validate.describe(v)}")
+        out[name.split()[0]] = a
+    return _validate.broadcast(out)
 
 
 def isotropic_ttt(n, k, d, start="warm", protocol="fresh") -> TTTResult:

@@ -81,11 +81,7 @@ def _scalar(value, name, allow_zero=True):
 def _features(p, name):
     if p is None:
         return None
-    p_h = as_host(p)
-    if not np.all(np.isfinite(p_h)) or np.any(p_h <= 0):
-        raise ValueError(f"{name} (a number of random features) must be None or finite and > 0, "
-                         f"got {p!r}")
-    return p_h
+    return _validate.nonneg(p, f"{name} (a number of random features, or None)", allow_zero=False)
 
 
 @dataclass(frozen=True)
