@@ -114,3 +114,50 @@ def test_context_length_for_large_d_is_bounded_in_time_and_memory():
     n_icl, n_ttt = ttt.context_length_for_loss(0.5, 10**6, 10**6)
     assert time.perf_counter() - start < 5.0
     assert n_icl == 10**6 + 1 and 0 < n_ttt < n_icl
+
+
+# Every argument of these theory functions, replaced by a bad value, gives a ValueError/TypeError
+# whose message names the argument.
+def _theory_calls():
+    from hdreg.theory import distillation as dist
+    from hdreg.theory import icl, isotropic, marchenko_pastur, scaling, synthetic
+    from hdreg.theory import random_features as rf
+    from hdreg.theory import weak_to_strong as w2s
+
+    P = 30
+    spec, beta = np.arange(1, P + 1.0) ** -1.3, np.ones(P) / 5
+    return {
+        "ridge_risk": (ridge.ridge_risk, dict(spectrum=spec, beta=beta, n=20, lam=0.1, noise_var=0.2)),
+        "rf_risk": (rf.rf_risk, dict(spectrum=spec, beta=beta, n=20, p=10, lam=0.1, noise_var=0.2)),
+        "optimal_lambda": (scaling.optimal_lambda, dict(spectrum=spec, beta=beta, n=20.0, noise_var=0.2)),
+        "risk_at_kappa": (scaling.risk_at_kappa, dict(spectrum=spec, beta=beta, n=20.0, kappa=0.1,
+                                                      noise_var=0.2)),
+        "predicted_rate": (scaling.predicted_rate, dict(alpha=1.5, r=0.5, regime="tuned")),
+        "fit_rate": (scaling.fit_rate, dict(n=np.array([10.0, 20, 40, 80]), y=np.array([1, .5, .25, .12]))),
+        "surrogate_risk": (dist.surrogate_risk, dict(spectrum=spec, beta_star=beta, beta_surrogate=beta,
+                                                     n=20, noise_var=0.1)),
+        "optimal_mask": (dist.optimal_mask, dict(spectrum=spec, n=20)),
+        "two_stage_risk": (dist.two_stage_risk, dict(spectrum=spec, beta_star=beta, m=25, n=20,
+                                                     noise_var=0.1)),
+        "student_risk": (w2s.student_risk, dict(spectrum=spec, beta=beta, noise_var=0.1, n_teacher=25,
+                                                lam_teacher=0.01, n_student=20, lam_student=0.01)),
+        "pretrained_weights": (icl.pretrained_weights, dict(sigma_x=np.eye(3), sigma_beta=np.eye(3), n=5)),
+        "isotropic_ttt": (ttt.isotropic_ttt, dict(n=10, k=5, d=10)),
+        "isotropic_losses": (ttt.isotropic_losses, dict(alpha=1.0, gamma=1.0)),
+        "mixed_training_risk": (synthetic.mixed_training_risk, dict(sigma_t=np.eye(4), sigma_s=np.eye(4),
+                                                                    n_t=10, n_s=10, noise_var=0.1)),
+        "isotropic_risk": (isotropic.isotropic_risk, dict(gamma=0.5, lam=0.1, signal=1.0, noise_var=0.1)),
+        "mp_density": (marchenko_pastur.mp_density, dict(x=np.array([0.5]), gamma=0.5)),
+    }
+
+
+@pytest.mark.parametrize("bad", [None, "x", np.nan, np.inf, True, [np.nan]], ids=repr)
+@pytest.mark.parametrize("name", sorted(_theory_calls()))
+def test_theory_bad_arguments_are_named(name, bad):
+    fn, kwargs = _theory_calls()[name]
+    fn(**kwargs)  # the good call works
+    for arg in kwargs:
+        args = dict(kwargs, **{arg: bad})
+        with pytest.raises((ValueError, TypeError)) as info:
+            fn(**args)
+        assert arg in str(info.value), (name, arg, str(info.value))

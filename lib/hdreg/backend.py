@@ -179,7 +179,10 @@ def on_active_backend(a, large: int = LARGE):
 
 def as_host(a, dtype=np.float64):
     """``a`` (host or device array, list, scalar) as a host NumPy array of ``dtype``: an explicit
-    device-to-host copy for device input."""
+    device-to-host copy for device input. ``None`` and strings are refused (NumPy would turn them
+    into NaN or parse them)."""
+    if a is None or isinstance(a, (str, bytes)):
+        raise TypeError(f"expected a number or an array, got {a!r}")
     return np.asarray(to_numpy(a), dtype=dtype)
 
 

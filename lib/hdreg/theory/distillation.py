@@ -102,7 +102,7 @@ def _c_factor(spec, kappa, n):
 
 
 def _kappa_grid(spec, n, lam):
-    n_h = as_host(n)
+    n_h = _validate.nonneg(n, "n", allow_zero=False)
     lam_h = as_host(lam)
     kappa = np.asarray(effective_regularization(spec, n_h, lam_h), dtype=np.float64)
     n_b, _ = np.broadcast_arrays(n_h, lam_h)

@@ -136,7 +136,7 @@ def isotropic_icl_loss(n, d, noise_var=0.0):
     Divided by :math:`\mathbb E\|\beta\|^2 = d` and with :math:`n=\alpha d`, :math:`d\to\infty`, it
     tends to :math:`1/(1+\alpha)` (for bounded :math:`\sigma^2`).
     """
-    n_ = as_host(n)
+    n_ = _validate.finite_array(n, "n (the context length)")
     d_ = as_host(d)
     if np.any(~np.isfinite(n_)) or np.any(n_ < 1):
         raise ValueError(f"n (the context length) must be >= 1, got {n!r}")

@@ -37,7 +37,7 @@ def mp_density(x, gamma, sigma2=1.0):
     """Density of the continuous part (integrates to min(1, 1/γ))."""
     g, s = _gs(gamma, sigma2)
     lo, hi = mp_edges(g, s)
-    x = as_host(x)
+    x = _validate.finite_array(x, "x")
     inside = (x > lo) & (x < hi)
     with np.errstate(invalid="ignore", divide="ignore"):
         d = np.sqrt(np.clip((hi - x) * (x - lo), 0, None)) / (2 * np.pi * s * g * x)

@@ -470,7 +470,7 @@ def features_needed(spectrum, beta, n, noise_var, factor: float = 4.0, p_grid=No
     Returns a NumPy array (``nan`` where ``p_grid`` is too short).
     """
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
-    n_h = np.atleast_1d(as_host(n))
+    n_h = np.atleast_1d(_validate.nonneg(n, "n", allow_zero=False))
     if n_h.ndim != 1:
         raise ValueError(f"n must be a scalar or a 1-D array, got shape {n_h.shape}")
     if not factor > 1:

@@ -176,7 +176,7 @@ def tempered_variance(alpha, noise_var, n=None):
     s2 = _validate.nonneg(noise_var, "noise_var")
     if n is None:
         return _out(s2 * (a - 1))
-    nn = as_host(n)
+    nn = _validate.finite_array(n, "n")
     if not np.all(np.isfinite(nn)) or np.any(nn <= 0):
         raise ValueError(f"n must be finite and > 0, got {n!r}")
     return _out(s2 * (2 * (a - 1) * nn - 1) / (2 * nn + 1))
@@ -197,8 +197,8 @@ def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     b = _validate.vector_like(beta, full, "beta")
     sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     xp = namespace_of(full)
-    n_h = as_host(n)
-    k_h = as_host(kappa)
+    n_h = _validate.finite_array(n, "n")
+    k_h = _validate.finite_array(kappa, "kappa")
     if not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
         raise ValueError(f"n must be finite and > 0, got {n!r}")
     if not np.all(np.isfinite(k_h)) or np.any(k_h <= 0):
@@ -255,7 +255,7 @@ def optimal_lambda(spectrum, beta, n, noise_var, grid: int = 33, rounds: int = 4
         raise ValueError(f"grid must be >= 5, got {grid}")
     if rounds < 0:
         raise ValueError(f"rounds must be >= 0, got {rounds}")
-    n_h = np.atleast_1d(as_host(n))
+    n_h = np.atleast_1d(_validate.finite_array(n, "n"))
     if n_h.ndim != 1 or not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
         raise ValueError(f"n must be a scalar or 1-D array of finite values > 0, got {n!r}")
     host = np.asarray(to_numpy(full))
@@ -308,10 +308,10 @@ def correction_size(alpha, r, P, n, kappa, df1, df2, ridgeless: bool):
     """
     a, rr = exponents(alpha, r)
     P = _validate.positive_int(P, "P")
-    k = as_host(kappa)
+    k = _validate.finite_array(kappa, "kappa")
     d1 = as_host(df1)
     d2 = as_host(df2)
-    nn = as_host(n)
+    nn = _validate.finite_array(n, "n")
     if np.any(k <= 0) or np.any(d1 <= 0) or np.any(d2 <= 0) or np.any(nn <= 0):
         raise ValueError("n, kappa, df1 and df2 must be > 0")
     terms = [1.0 / (2.0 * d2), P ** (1.0 - a) / ((a - 1.0) * k * d1), k ** (2.0 * np.abs(1.0 - rr))]
@@ -367,8 +367,8 @@ def fit_rate(n, y, se=None, n_min: float | None = None, n_max: float | None = No
     combination :math:`\sum_j w_j\log\bar y_j` with :math:`w_j = (x_j - \bar x)/\sum_k(x_k - \bar x)^2`,
     :math:`x = \log n`. Use it to fit slopes only past a crossover (``n_min``).
     """
-    n_h = as_host(n).ravel()
-    y_h = as_host(y).ravel()
+    n_h = _validate.finite_array(n, "n").ravel()
+    y_h = _validate.finite_array(y, "y").ravel()
     if n_h.shape != y_h.shape:
         raise ValueError(f"n and y must have the same length, got {n_h.size} and {y_h.size}")
     if np.any(~np.isfinite(n_h)) or np.any(n_h <= 0) or np.any(~np.isfinite(y_h)) or np.any(y_h <= 0):
@@ -401,7 +401,7 @@ def fit_rate(n, y, se=None, n_min: float | None = None, n_max: float | None = No
 def bias_variance_crossover(n, bias, variance) -> float:
     """The sample size where ``bias`` and ``variance`` (arrays over increasing ``n``) cross, by
     log-log interpolation at the last sign change of ``log(bias / variance)``; ``nan`` if none."""
-    n_h = as_host(n).ravel()
+    n_h = _validate.finite_array(n, "n").ravel()
     b = as_host(bias).ravel()
     v = as_host(variance).ravel()
     if not (n_h.shape == b.shape == v.shape):
