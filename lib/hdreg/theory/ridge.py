@@ -167,37 +167,18 @@ def _newton_exact(spec, xp, n_a, lam_a, lo_h, hi_h, tol, max_iter):
     lo_h, hi_h, u_h = _table_start(spec, xp, n_a, lam_a, lo_h, hi_h)
     n_a = xp.asarray(n_a)
     lam_a = xp.asarray(lam_a)
-    lo = xp.asarray(lo_h)
-    hi = xp.asarray(hi_h)
-    u = xp.asarray(u_h)
-    todo = xp.arange(u.shape[0])
-    for _ in range(max_iter):
-        uu = u[todo]
+    def fun(uu, todo):
         k = xp.exp(uu)
         sums = spectral.exact_sums(spec, k, xp)
         nn, ll = n_a[todo], lam_a[todo]
         # n g and n g', with the complement c1 = rank - df1 where it is the smaller sum
         shrink = nn * ll / k
         g = xp.where(sums["c1"] < sums["df1"], (nn - rank) + sums["c1"], nn - sums["df1"]) - shrink
-        dg = shrink + sums["q"]
-        neg = g < 0
-        lo[todo] = xp.where(neg, uu, lo[todo])
-        hi[todo] = xp.where(neg, hi[todo], uu)
-        with np.errstate(divide="ignore", invalid="ignore"):  # dg = 0 can happen in rounding
-            step = g / dg
-        exact = g == 0
-        new = xp.where(exact, uu, uu - step)
-        scale = tol * xp.maximum(1.0, xp.abs(uu))
-        accept = exact | (1.3 * step * step <= scale)  # Newton error bound (see above): converged
-        outside = ~((new > lo[todo]) & (new < hi[todo])) & ~accept  # also catches nan
-        new = xp.where(outside, 0.5 * (lo[todo] + hi[todo]), new)
-        done = accept | (xp.abs(new - uu) <= scale)
-        u[todo] = new
-        todo = todo[~done]
-        if todo.size == 0:
-            break
-    else:  # pragma: no cover - the safeguarded iteration always converges well before this
-        raise RuntimeError("effective_regularization did not converge")
+        return g, shrink + sums["q"]
+
+    # the one bracketed Newton of the theory modules, with ridge's quadratic stopping rule
+    u = spectral.newton_log(fun, xp.asarray(lo_h), xp.asarray(hi_h), xp, tol=tol, max_iter=max_iter,
+                            u0=xp.asarray(u_h), quadratic_stop=True)
     return to_numpy(u)
 
 

@@ -571,7 +571,7 @@ def table_for(spec, lo, hi, points, weights=None, force=False):
     return SpectralSums(spec, weights=weights, u_range=(u0, u1), half_width=h)
 
 
-def newton_log(fun, lo, hi, xp, tol=1e-13, max_iter=200, u0=None):
+def newton_log(fun, lo, hi, xp, tol=1e-13, max_iter=200, u0=None, quadratic_stop=False):
     """Vectorised safeguarded Newton for an increasing ``g(u)`` on the bracket ``[lo, hi]`` (log scale).
 
     The one bracketed Newton solver of the theory modules for fixed points written in
@@ -581,6 +581,10 @@ def newton_log(fun, lo, hi, xp, tol=1e-13, max_iter=200, u0=None):
     step leaving the bracket is replaced by a secant step between the bracket ends when both values
     of ``g`` there are known and finite, and by bisection otherwise, so every iteration keeps the
     root bracketed. ``lo``, ``hi`` (updated in place) and the result are 1-D arrays on ``xp``.
+
+    ``quadratic_stop``: for equations with ``|g''| <= g'`` (ridge: see
+    :func:`hdreg.theory.ridge._solve_kappa`), a Newton step ``d`` lands within ``1.3 d^2`` of the root,
+    so a point stops as soon as that bound is below ``tol max(1, |u|)`` (one iteration earlier).
     """
     u = 0.5 * (lo + hi) if u0 is None else xp.minimum(xp.maximum(u0, lo), hi)
     glo = xp.full(u.shape, xp.nan)
@@ -595,15 +599,23 @@ def newton_log(fun, lo, hi, xp, tol=1e-13, max_iter=200, u0=None):
         ghi[todo] = xp.where(neg, ghi[todo], g)
         l, h, gl, gh = lo[todo], hi[todo], glo[todo], ghi[todo]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            new = u[todo] - g / dg
+            step = g / dg
+            new = u[todo] - step
             secant = l - gl * (h - l) / (gh - gl)
-        bad = ~xp.isfinite(new) | (new < l) | (new > h)  # new == u when g == 0: converged
+        if quadratic_stop:
+            accept = (g == 0) | (1.3 * step * step <= tol * xp.maximum(1.0, xp.abs(u[todo])))
+            bad = ~accept & (~xp.isfinite(new) | (new <= l) | (new >= h))
+        else:
+            accept = None
+            bad = ~xp.isfinite(new) | (new < l) | (new > h)  # new == u when g == 0: converged
         sec_ok = xp.isfinite(secant) & (secant > l) & (secant < h)
         new = xp.where(bad, xp.where(sec_ok, secant, 0.5 * (l + h)), new)
         change = xp.abs(new - u[todo])
         u[todo] = new
         scale = tol * xp.maximum(1.0, xp.abs(new))
         keep = (change > scale) & (h - l > scale)
+        if accept is not None:
+            keep = keep & ~accept
         todo = todo[keep]
         if todo.shape[0] == 0:
             break
