@@ -103,23 +103,27 @@ def prompt_losses(W, sigma_x, sigma_beta, n: int, noise_var: float = 0.0, prompt
     (``hdreg.theory.icl.icl_loss``, or ``fixed_task_loss`` for a fixed task). Tasks use the stream
     ``2 * seed``, contexts the stream ``2 * seed + 1``.
     """
-    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    sx = _validate.psd_matrix(sigma_x, "sigma_x")
     d = sx.shape[0]
-    Wh = np.asarray(W, dtype=float)
-    if Wh.shape != (d, d) or not np.all(np.isfinite(Wh)):
-        raise ValueError(f"W must be a finite ({d}, {d}) matrix, got shape {Wh.shape}")
+    Wh = _validate.finite_array(W, "W")
+    if Wh.shape != (d, d):
+        raise _validate.InvalidParameterError(f"W must be a finite ({d}, {d}) matrix, "
+                                              f"got {_validate.describe(W)}")
     prompts = _validate.positive_int(prompts, "prompts")
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
+    seed = _validate.seed(seed)
     if beta is None:
-        sb = np.asarray(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
+        sb = _validate.psd_matrix(sigma_beta, "sigma_beta")
         if sb.shape != sx.shape:
-            raise ValueError(f"sigma_beta must have shape {sx.shape}, got {sb.shape}")
-        z = to_numpy(rng(2 * seed).standard_normal((prompts, d)))
+            raise _validate.InvalidParameterError(f"sigma_beta must have shape {sx.shape}, got {sb.shape}")
+        # prompt i's task depends only on (2 seed, i), its context on (2 seed + 1, i)
+        z = TrialRNG(2 * seed, 0, prompts, np).standard_normal((prompts, d))
         betas = z @ _sqrtm(sb)
     else:
-        b = np.asarray(beta, dtype=float)
-        if b.shape != (d,) or not np.all(np.isfinite(b)):
-            raise ValueError(f"beta must be a finite vector of length {d}, got shape {b.shape}")
+        b = _validate.finite_array(beta, "beta")
+        if b.shape != (d,):
+            raise _validate.InvalidParameterError(f"beta must be a finite vector of length {d}, "
+                                                  f"got {_validate.describe(beta)}")
         betas = np.broadcast_to(b, (prompts, d))
     u = sample_contexts(sx, betas, n, s2, seed=2 * seed + 1)
     err = betas - u @ Wh.T
