@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _validate
+from .. import _validate, features
 from ..backend import as_host, on_active_backend, to_numpy
 from . import spectral
 
@@ -533,11 +533,9 @@ def relu_coefficients():
     r"""Hermite coefficients of the ReLU for a standard Gaussian input :math:`u`:
     ``(mu0, mu1, mu_star)`` with :math:`\mu_0=\mathbb E\,\mathrm{relu}(u)=1/\sqrt{2\pi}`,
     :math:`\mu_1=\mathbb E[u\,\mathrm{relu}(u)]=1/2`,
-    :math:`\mu_\star^2=\mathbb E\,\mathrm{relu}(u)^2-\mu_0^2-\mu_1^2=1/4-1/(2\pi)` (Chapter ``ch-random-features``)."""
-    mu0 = 1.0 / np.sqrt(2.0 * np.pi)
-    mu1 = 0.5
-    mu_star = np.sqrt(0.25 - 1.0 / (2.0 * np.pi))
-    return float(mu0), float(mu1), float(mu_star)
+    :math:`\mu_\star^2=\mathbb E\,\mathrm{relu}(u)^2-\mu_0^2-\mu_1^2=1/4-1/(2\pi)` (Chapter ``ch-random-features``).
+    The constants live in :mod:`hdreg.features`, with the feature maps the simulators use."""
+    return features.relu_coefficients()
 
 
 def relu_gaussian_equivalent(spectrum, beta):
