@@ -92,6 +92,8 @@ def _cases(dev):
         ("isotropic.isotropic_risk", lambda: isotropic.isotropic_risk(dev(np.array([0.5, 2.0])), 0.1, 1.0, 0.2)),
         ("isotropic.ridgeless_isotropic_risk", lambda: isotropic.ridgeless_isotropic_risk(
             dev(np.array([0.5, 2.0])), 1.0, 0.2)),
+        ("isotropic.isotropic_risk_finite_n", lambda: isotropic.isotropic_risk_finite_n(
+            20, 40, dev(np.array([0.0, 0.1])), 1.0, 0.2)),
         ("isotropic.optimal_lambda", lambda: isotropic.optimal_lambda(2.0, 1.0, 0.2)),
         ("marchenko_pastur.mp_edges", lambda: marchenko_pastur.mp_edges(0.5)),
         ("marchenko_pastur.mp_density", lambda: marchenko_pastur.mp_density(dev(np.linspace(0.1, 2, 9)), 0.5)),
@@ -182,6 +184,8 @@ def _cases(dev):
             spec, spec, beta, 10, 15, 0.3)),
         # simulators
         ("sim.simulate_ridge_path", lambda: sridge.simulate_ridge_path(spec, beta, 20, [0.0, 0.1], 0.2, 3)),
+        ("sim.simulate_ridge_path_given_design", lambda: sridge.simulate_ridge_path_given_design(
+            spec, beta, 20, [0.0, 0.1], 0.2, 3, return_coef=True)),
         ("sim.sample_covariance_eigenvalues", lambda: sridge.sample_covariance_eigenvalues(spec, 20, 3)),
         ("sim.simulate_rf_path", lambda: srf.simulate_rf_path(spec, beta, 20, 12, [0.0, 0.1], 0.2, 3)),
         ("sim.simulate_rf_path relu", lambda: srf.simulate_rf_path(iso, iso / 4, 20, 12, [0.1], 0.2, 3,

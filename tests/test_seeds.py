@@ -31,6 +31,8 @@ def _fields(out):
 # name -> (function(trials) -> result, names of per-trial fields)
 CASES = {
     "ridge_path": lambda t: ridge.simulate_ridge_path(SPEC, BETA, 15, [0.0, 0.1], 0.3, trials=t, seed=7),
+    "ridge_given_design": lambda t: ridge.simulate_ridge_path_given_design(SPEC, BETA, 15, [0.0, 0.1], 0.3,
+                                                                           trials=t, seed=7),
     "sample_covariance": lambda t: ridge.sample_covariance_eigenvalues(SPEC, 15, trials=t, seed=7),
     "rf_linear": lambda t: random_features.simulate_rf_path(SPEC, BETA, 20, 12, [0.0, 0.1], 0.2,
                                                             trials=t, seed=7),
