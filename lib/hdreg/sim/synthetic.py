@@ -348,7 +348,7 @@ def _onehot(y, classes):
     return Y - Y.mean(axis=0)
 
 
-@_single_threaded
+@single_threaded
 def ridge_classifier_cv(X_train, y_train, X_test, y_test, lams=None, folds: int = 3,
                         validate=None, seed: int = 0):
     """Test accuracy of one-vs-rest ridge (as :func:`ridge_classifier_accuracy`) with the penalty
