@@ -21,13 +21,14 @@ from _hdreg_fixtures import clean_env, power_law  # noqa: F401
 import hdreg
 from hdreg import selection as sel
 from hdreg.sim import distillation as sdist
+from hdreg.sim import gradient_flow as sgf
 from hdreg.sim import icl as sicl
 from hdreg.sim import random_features as srf
 from hdreg.sim import ridge as sridge
 from hdreg.sim import synthetic as ssyn
 from hdreg.sim import weak_to_strong as sw2s
-from hdreg.theory import (distillation, icl, isotropic, marchenko_pastur, random_features, ridge,
-                          scaling, synthetic, ttt, weak_to_strong)
+from hdreg.theory import (distillation, gradient_flow, icl, isotropic, marchenko_pastur,
+                          random_features, ridge, scaling, synthetic, ttt, weak_to_strong)
 
 
 @pytest.fixture
@@ -214,6 +215,12 @@ def _cases(dev):
             spec, dev(2 * SPEC), beta, 10, 8, 0.3, 3)),
         ("sim.means_with_cosine", lambda: ssyn.means_with_cosine(6, [0.0, 0.5], 1.0)),
         ("sim.ridge_classifier_accuracy", lambda: ssyn.ridge_classifier_accuracy(real, yr, syn, ys, 0.1)),
+        # gradient flow (theory and simulator)
+        ("gf.risk", lambda: gradient_flow.risk(spec, beta, 20, dev(np.array([0.5, 5.0])), 0.2)),
+        ("gf.isotropic_risk", lambda: gradient_flow.isotropic_risk(0.5, dev(np.array([1.0, 10.0])), 1.0, 0.2)),
+        ("gf.population_risk", lambda: gradient_flow.population_risk(spec, beta, dev(np.array([1.0, 10.0])))),
+        ("sim.simulate_gradient_flow", lambda: sgf.simulate_gradient_flow(spec, beta, 20, [0.0, 1.0, 10.0],
+                                                                          0.2, 3)),
         # selection
         ("sel.pca_basis", lambda: sel.pca_basis(dev(real), 4)),
         ("sel.covariance_matching", lambda: sel.covariance_matching(dev(real), dev(syn), 10, n_components=4)),
