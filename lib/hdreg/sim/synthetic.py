@@ -1,11 +1,13 @@
-r"""Monte Carlo for least squares on real plus synthetic data, and the digits study (Chapter 7).
+r"""Monte Carlo for least squares on real plus synthetic data, and the digits study.
+
+See the chapter *Synthetic data selection*, label ``ch-synthetic``.
 
 :func:`simulate_mixed_training` draws ``n_t`` target rows :math:`\Sigma_t^{1/2}z + \mu_t` and ``n_s``
 synthetic rows :math:`\Sigma_s^{1/2}z + \mu_s` with labels :math:`y = x^\top\beta_\star + \varepsilon`,
 fits the minimum-norm least-squares solution on their union and returns, per trial, the realised
 excess risk on the target distribution :math:`\|\hat\beta - \beta_\star\|^2_{\Sigma_t + \mu_t\mu_t^\top}`
 (one noise draw per trial: it is the test error of one fitted model). Trials are batched and chunked
-under the memory budget of :mod:`hdreg.sim.ridge`; everything runs on the active backend.
+under the memory budget of :mod:`hdreg.batch`, one random stream per trial; everything runs on the active backend.
 
 The second half holds the small, offline empirical study of the chapter: scikit-learn's digits as
 the real data, class-conditional generative models of different fidelity and diversity as the
@@ -20,10 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _validate
-from ..backend import get_backend, rng, to_numpy
+from ..backend import get_backend, single_threaded, single_threaded_blas, to_numpy
+from ..batch import TrialRNG, chunk_size, chunks
 from ..profiles import progress
-from ..theory.synthetic import _single_threaded, single_threaded_blas
-from .ridge import _chunk
+from ._summary import PairedTrials
 
 __all__ = [
     "MixedSim",
@@ -42,7 +44,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class MixedSim:
+class MixedSim(PairedTrials):
     r"""Per-trial target risks, shape ``(trials,)``.
 
     ``risk`` is the realised excess risk of the fitted model (one noise draw);
@@ -55,8 +57,9 @@ class MixedSim:
     cond_risk: np.ndarray
 
     def mean_se(self, field: str = "risk"):
-        a = getattr(self, field)
-        return float(a.mean()), float(a.std(ddof=1) / np.sqrt(a.size))
+        """Mean over trials and its standard error, as floats (at least 2 finite trials)."""
+        m, se = PairedTrials.mean_se(self, field)
+        return float(m), float(se)
 
 
 def _sqrt_factor(cov, name, p=None):
@@ -79,7 +82,7 @@ def _mean(mu, p, name):
     return v
 
 
-@_single_threaded
+@single_threaded
 def simulate_mixed_training(sigma_t, sigma_s, beta, n_t: int, n_s: int, noise_var: float, trials: int,
                             mu_t=None, mu_s=None, seed: int = 0) -> MixedSim:
     r"""Min-norm least squares on ``n_t`` target + ``n_s`` synthetic rows, ``trials`` times.
@@ -93,33 +96,42 @@ def simulate_mixed_training(sigma_t, sigma_s, beta, n_t: int, n_s: int, noise_va
     p = L_t.shape[0]
     if L_s.shape != (p, p):
         raise ValueError(f"sigma_s must match sigma_t in size p = {p}, got {L_s.shape[0]}")
-    b = np.asarray(to_numpy(beta), dtype=float)
-    if b.shape != (p,) or not np.all(np.isfinite(b)):
-        raise ValueError(f"beta must be a finite vector of length p = {p}, got shape {b.shape}")
+    b = _validate.finite_array(beta, "beta", shape=(p,))
     m_t, m_s = _mean(mu_t, p, "mu_t"), _mean(mu_s, p, "mu_s")
-    for v, name in ((n_t, "n_t"), (n_s, "n_s")):
-        if isinstance(v, bool) or int(v) != v or v < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
-    n_t, n_s = int(n_t), int(n_s)
+    n_t, n_s = _validate.nonneg_int(n_t, "n_t"), _validate.nonneg_int(n_s, "n_s")
     n = n_t + n_s
     if n < 1:
-        raise ValueError("n_t + n_s must be at least 1")
+        raise ValueError("n_t + n_s must be at least 1, got 0")
     if n == p:
         raise ValueError(f"n_t + n_s = p = {p} is the interpolation threshold (infinite risk)")
     trials = _validate.positive_int(trials, "trials")
-    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    seed = _validate.seed(seed)
+    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
+    # The fit divides by the non-zero eigenvalues of the Gram matrix of the design, which must have
+    # full rank min(n, p): n_t rows from a covariance of rank r_t and n_s from one of rank r_s
+    # generically span min(joint rank, min(n_t, r_t) + min(n_s, r_s)) dimensions.
+    # (a non-zero mean adds its direction: rows are L z + mu)
+    A_t, A_s = np.vstack([L_t, m_t[None]]), np.vstack([L_s, m_s[None]])
+    r_t = np.linalg.matrix_rank(A_t) if n_t else 0
+    r_s = np.linalg.matrix_rank(A_s) if n_s else 0
+    joint = np.linalg.matrix_rank(np.vstack(([A_t] if n_t else []) + ([A_s] if n_s else [])))
+    generic = min(joint, min(n_t, r_t) + min(n_s, r_s))
+    if generic < min(n, p):
+        raise ValueError(f"sigma_t/sigma_s: the design of n_t = {n_t} target and n_s = {n_s} synthetic "
+                         f"rows spans only {generic} dimensions (covariance ranks {r_t} and {r_s}), "
+                         f"fewer than min(n_t + n_s, p) = {min(n, p)}: least squares is not "
+                         "well defined; use full-rank covariances or fewer rows")
 
     xp = get_backend().module
-    gen = rng(seed)
     Lt, Ls = xp.asarray(L_t), xp.asarray(L_s)
     St, bt = xp.asarray(S_t), xp.asarray(b)
     mt, ms = xp.asarray(m_t), xp.asarray(m_s)
     m = min(n, p)
-    step = _chunk(8 * (3 * n * p + 2 * m * m + 4 * p), trials, "simulate_mixed_training")
+    step = chunk_size(8 * (3 * n * p + 2 * m * m + 4 * p), trials, "simulate_mixed_training")
     out = []
-    for start in range(0, trials, step):   # (BLAS runs single-threaded: see single_threaded_blas)
-        out.append(_mixed_chunk(gen, xp, min(step, trials - start), n_t, n_s, p, Lt, Ls, mt, ms, St,
-                                bt, sigma))
+    for start, stop in chunks(trials, step, "mixed training"):  # BLAS single-threaded (decorator)
+        gen = TrialRNG(seed, start, stop, xp)
+        out.append(_mixed_chunk(gen, xp, stop - start, n_t, n_s, p, Lt, Ls, mt, ms, St, bt, sigma))
     return MixedSim(np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out]))
 
 
@@ -169,7 +181,7 @@ def means_with_cosine(p: int, cosines, norm: float, seed: int = 0):
     c = np.atleast_1d(np.asarray(cosines, dtype=float))
     if c.ndim != 1 or np.any(np.abs(c) > 1) or not np.all(np.isfinite(c)):
         raise ValueError(f"cosines must be a 1-D array of values in [-1, 1], got {cosines!r}")
-    norm = float(_validate.nonneg(norm, "norm"))
+    norm = _validate.nonneg_scalar(norm, "norm")
     g = np.random.default_rng(seed)
     u = g.standard_normal(p)
     u /= np.linalg.norm(u)
@@ -201,7 +213,7 @@ def _shrunk_cov(X, shrink=0.1):
     return (1 - shrink) * c + shrink * np.trace(c) / c.shape[0] * np.eye(c.shape[0])
 
 
-@_single_threaded
+@single_threaded
 def fit_generators(X, y, seed: int = 0, names=None):
     """Fit every generator of :data:`GENERATORS` (or ``names``) to ``(X, y)``, per class.
 
@@ -258,7 +270,7 @@ def _draw(spec, m, gen):
     return out
 
 
-@_single_threaded
+@single_threaded
 def sample_pool(models, per_class: int, seed: int = 0, clip=(0.0, 16.0)):
     """``per_class`` samples per class from every generator. Returns ``(X, y, source)`` where
     ``source`` holds the generator name of each row. Pixels are clipped to the data range."""
@@ -285,7 +297,7 @@ def random_feature_map(d_in: int, width: int, seed: int = 0):
     return features
 
 
-@_single_threaded
+@single_threaded
 def ridge_classifier_accuracy(X_train, y_train, X_test, y_test, lam: float) -> float:
     """Test accuracy of one-vs-rest ridge regression on one-hot labels (with an intercept), features
     standardised with the training statistics. ``lam`` is the normalised penalty."""
@@ -336,7 +348,7 @@ def _onehot(y, classes):
     return Y - Y.mean(axis=0)
 
 
-@_single_threaded
+@single_threaded
 def ridge_classifier_cv(X_train, y_train, X_test, y_test, lams=None, folds: int = 3,
                         validate=None, seed: int = 0):
     """Test accuracy of one-vs-rest ridge (as :func:`ridge_classifier_accuracy`) with the penalty

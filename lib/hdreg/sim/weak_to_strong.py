@@ -1,4 +1,7 @@
-r"""Monte-Carlo teacher → student with (random-feature) ridge on both sides (Chapter 8).
+r"""Monte-Carlo teacher → student with (random-feature) ridge on both sides.
+
+See the chapter *Weak-to-strong generalisation improves the scaling law in random-feature ridge
+regression*, label ``ch-w2s-rf``.
 
 Each trial draws a teacher data set (``n_teacher`` inputs :math:`x\sim\mathcal N(0,\Sigma)`, labels
 :math:`x^\top\beta_\star+\varepsilon`), the teacher's features, fits the teacher (penalty
@@ -6,7 +9,7 @@ Each trial draws a teacher data set (``n_teacher`` inputs :math:`x\sim\mathcal N
 draws the student's features (independent of the teacher's) and fits the student for every penalty
 in ``lams``. On the same student inputs and features it also fits the *oracle*: the same student
 trained on ground-truth labels (same noise level as the teacher's data), the baseline of the
-"constant-factor cost". Feature maps, as in :mod:`hdreg.sim.random_features`:
+"constant-factor cost". Feature maps, from :mod:`hdreg.features`:
 
 ``"linear"``  :math:`z=F^\top x/\sqrt p`, any diagonal Σ; risks :math:`\|\Sigma^{1/2}(F\hat w/\sqrt p-\beta_\star)\|^2`.
 ``"relu"``    :math:`z_j=(\mathrm{relu}(f_j^\top x/\sqrt{sD})-\mu_0)/\sqrt p`, :math:`\|f_j\|=\sqrt D`,
@@ -29,22 +32,19 @@ input direction and per noise coordinate).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import _validate
+from ..backend import get_backend, single_threaded_blas, to_numpy
+from ..batch import TrialRNG, chunk_size, chunks
+from ..features import FEATURES, FeatureMap
 from ._summary import PairedTrials
-from ..backend import get_backend, rng, to_numpy
-from ..profiles import progress
-from .distillation import _ridge_batch
-from .ridge import _chunk
+from .ridge import ridge_path
 
 __all__ = ["W2SSim", "simulate_w2s", "FEATURES"]
 
-FEATURES = ("linear", "relu")
-_MU0 = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 @dataclass(frozen=True)
@@ -55,72 +55,6 @@ class W2SSim(PairedTrials):
     teacher: np.ndarray
     student: np.ndarray
     oracle: np.ndarray
-
-
-def _relu_kernel(rho, xp):
-    rho = xp.clip(rho, -1.0, 1.0)
-    return (xp.sqrt(1.0 - rho * rho) + (np.pi - xp.arccos(rho)) * rho) / (2.0 * np.pi) - _MU0**2
-
-
-class _Map:
-    """One feature map per trial: ``None`` (identity), linear or ReLU random features."""
-
-    def __init__(self, xp, gen, t, D, p, kind, s):
-        self.xp, self.p, self.kind, self.s, self.D = xp, p, kind, s, D
-        self.F = None
-        if p is not None:
-            F = gen.standard_normal((t, D, p), dtype=xp.float64)
-            if kind == "relu":
-                F = F * (np.sqrt(D) / xp.sqrt((F * F).sum(axis=1, keepdims=True)))
-            self.F = F
-
-    def __call__(self, X):
-        if self.p is None:
-            return X
-        xp = self.xp
-        if self.kind == "linear":
-            return (X @ self.F) / np.sqrt(self.p)
-        U = (X @ self.F) / np.sqrt(self.s * self.D)
-        return (xp.maximum(U, 0.0) - _MU0) / np.sqrt(self.p)
-
-    def risk(self, W, spec, b_star, signal):
-        """Excess risk of the predictor with weights ``W`` (t, dim, K) against ``x^T b_star``."""
-        xp = self.xp
-        if self.p is None or self.kind == "linear":
-            B = W if self.p is None else (self.F @ W) / np.sqrt(self.p)
-            err = B - b_star[None, :, None]
-            return (spec[None, :, None] * err * err).sum(axis=1)
-        K = _relu_kernel((self.F.transpose(0, 2, 1) @ self.F) / self.D, xp)
-        c = 0.5 * np.sqrt(self.s) * (self.F.transpose(0, 2, 1) @ b_star) / np.sqrt(self.D)
-        quad = (W * (K @ W)).sum(axis=1) / self.p
-        lin = (c[..., None] * W).sum(axis=1) / np.sqrt(self.p)
-        return quad - 2.0 * lin + signal
-
-    def risk_columns(self, W, spec, targets):
-        """Excess risk of each column of ``W`` (t, dim, C, L) against ``x^T targets[:, c]``; (t, C, L)."""
-        xp = self.xp
-        if self.p is None or self.kind == "linear":
-            B = W if self.p is None else xp.einsum("tdp,tpcl->tdcl", self.F, W) / np.sqrt(self.p)
-            err = B - targets[None, :, :, None]
-            return (spec[None, :, None, None] * err * err).sum(axis=1)
-        t, p, C, L = W.shape
-        K = _relu_kernel((self.F.transpose(0, 2, 1) @ self.F) / self.D, xp)
-        quad = (W * (K @ W.reshape(t, p, C * L)).reshape(t, p, C, L)).sum(axis=1) / self.p
-        c = 0.5 * np.sqrt(self.s) * (self.F.transpose(0, 2, 1) @ targets) / np.sqrt(self.D)  # (t, p, C)
-        lin = (c[..., None] * W).sum(axis=1) / np.sqrt(self.p)
-        signal = (spec[:, None] * targets * targets).sum(axis=0)  # (C,)
-        return quad - 2.0 * lin + signal[None, :, None]
-
-
-def _single_thread_blas(xp):
-    """Single-threaded BLAS for the NumPy backend (a no-op for CuPy or without threadpoolctl)."""
-    if xp is not np:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _p(value, name):
@@ -143,16 +77,16 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
     n_s = _validate.positive_int(n_student, "n_student")
     trials = _validate.positive_int(trials, "trials")
     p_t, p_s = _p(p_teacher, "p_teacher"), _p(p_student, "p_student")
-    if features not in FEATURES:
-        raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
+    features = _validate.choice(features, "features", FEATURES)
+    seed = _validate.seed(seed)
     if features == "relu":
         if p_t is None or p_s is None:
             raise ValueError("features='relu' needs p_teacher and p_student (numbers of features)")
         if not np.allclose(spec_h, spec_h[0], rtol=1e-12, atol=0):
             raise ValueError("features='relu' needs isotropic inputs: spectrum must be constant")
-    lam_t = float(_validate.nonneg(lam_teacher, "lam_teacher"))
+    lam_t = _validate.nonneg_scalar(lam_teacher, "lam_teacher")
     lams_h = _validate.penalties(lams)
-    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
     D = spec_h.size
     rank = int(np.count_nonzero(spec_h > 0))
 
@@ -173,7 +107,7 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
     per_trial = 8 * (n_t * D + n_s * D + 2 * D * (dt + ds) + n_t * dt + n_s * ds
                      + 3 * min(n_t, dt) ** 2 + 3 * min(n_s, ds) ** 2 + 6 * max(ds, D) * L
                      + (2 * ds * ds + 2 * dt * dt if features == "relu" else 0))
-    step = _chunk(per_trial, trials, "simulate_w2s")
+    step = chunk_size(per_trial, trials, "simulate_w2s")
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(b_h)
@@ -181,21 +115,21 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
     s_iso = float(spec_h[0])
     nlam_t = xp.asarray(np.array([n_t * lam_t]))
     nlam = xp.asarray(n_s * lams_h)
-    gen = rng(seed)
     teach, stud, orac = [], [], []
-    with _single_thread_blas(xp):
-        for start in progress(range(0, trials, step), desc=desc):
-            t = min(step, trials - start)
+    with single_threaded_blas(xp):
+        for start, stop in chunks(trials, step, desc):
+            gen = TrialRNG(seed, start, stop, xp)
+            t = stop - start
             Xt = gen.standard_normal((t, n_t, D), dtype=xp.float64) * sqrt_spec
             yt = Xt @ b_star + sigma * gen.standard_normal((t, n_t), dtype=xp.float64)
-            ft = _Map(xp, gen, t, D, p_t, features, s_iso)
-            Wt = _ridge_batch(xp, ft(Xt), yt[:, :, None], nlam_t)[:, :, 0, :]  # (t, dt, 1)
+            ft = FeatureMap(xp, gen, t, D, p_t, features, s_iso)
+            Wt = ridge_path(ft(Xt), yt, nlam_t)  # (t, dt, 1)
             teach.append(to_numpy(ft.risk(Wt, spec, b_star, signal)[:, 0]))
             Xs = gen.standard_normal((t, n_s, D), dtype=xp.float64) * sqrt_spec
             y_teacher = (ft(Xs) @ Wt)[:, :, 0]
             y_true = Xs @ b_star + sigma * gen.standard_normal((t, n_s), dtype=xp.float64)
-            fs = _Map(xp, gen, t, D, p_s, features, s_iso)
-            W = _ridge_batch(xp, fs(Xs), xp.stack([y_teacher, y_true], axis=2), nlam)  # (t, ds, 2, L)
+            fs = FeatureMap(xp, gen, t, D, p_s, features, s_iso)
+            W = ridge_path(fs(Xs), xp.stack([y_teacher, y_true], axis=2), nlam)  # (t, ds, 2, L)
             stud.append(to_numpy(fs.risk(W[:, :, 0, :], spec, b_star, signal)))
             orac.append(to_numpy(fs.risk(W[:, :, 1, :], spec, b_star, signal)))
     return W2SSim(lams_h, np.concatenate(teach), np.concatenate(stud), np.concatenate(orac))
@@ -211,7 +145,7 @@ def _w2s_conditional(spec_h, b_h, noise_var, n_t, lam_t, n_s, lams_h, trials, p_
     per_trial = 8 * (n_t * (D + dt + Ct) + n_s * (D + ds + C) + 2 * D * (dt + ds) + 3 * dt * Ct
                      + 3 * min(n_t, dt) ** 2 + 3 * min(n_s, ds) ** 2 + 4 * max(ds, D) * C * L
                      + (2 * ds * ds + 2 * dt * dt if features == "relu" else 0))
-    step = _chunk(per_trial, trials, "simulate_w2s (conditional)")
+    step = chunk_size(per_trial, trials, "simulate_w2s (conditional)")
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     w_sig = xp.asarray(b_h * b_h)
@@ -224,21 +158,21 @@ def _w2s_conditional(spec_h, b_h, noise_var, n_t, lam_t, n_s, lams_h, trials, p_
     def combine(cols, n_noise):  # (t, D + n_noise, L) -> (t, L)
         return (w_sig[None, :, None] * cols[:, :D]).sum(axis=1) + noise_var * cols[:, D:].sum(axis=1)
 
-    gen = rng(seed)
     teach, stud, orac = [], [], []
-    with _single_thread_blas(xp):
-        for start in progress(range(0, trials, step), desc=desc):
-            t = min(step, trials - start)
+    with single_threaded_blas(xp):
+        for start, stop in chunks(trials, step, desc):
+            gen = TrialRNG(seed, start, stop, xp)
+            t = stop - start
             Xt = gen.standard_normal((t, n_t, D), dtype=xp.float64) * sqrt_spec
-            ft = _Map(xp, gen, t, D, p_t, features, s_iso)
+            ft = FeatureMap(xp, gen, t, D, p_t, features, s_iso)
             Yt = xp.concatenate([Xt, xp.broadcast_to(xp.eye(n_t), (t, n_t, n_t))], axis=2)
-            Wt = _ridge_batch(xp, ft(Xt), Yt, nlam_t)  # (t, dt, D + n_t, 1)
+            Wt = ridge_path(ft(Xt), Yt, nlam_t)  # (t, dt, D + n_t, 1)
             teach.append(to_numpy(combine(ft.risk_columns(Wt, spec, tgt_t), n_t)[:, 0]))
             Xs = gen.standard_normal((t, n_s, D), dtype=xp.float64) * sqrt_spec
-            fs = _Map(xp, gen, t, D, p_s, features, s_iso)
+            fs = FeatureMap(xp, gen, t, D, p_s, features, s_iso)
             Ys = xp.concatenate([ft(Xs) @ Wt[:, :, :, 0], Xs, xp.broadcast_to(xp.eye(n_s), (t, n_s, n_s))],
                                 axis=2)
-            W = _ridge_batch(xp, fs(Xs), Ys, nlam)  # (t, ds, C, L)
+            W = ridge_path(fs(Xs), Ys, nlam)  # (t, ds, C, L)
             stud.append(to_numpy(combine(fs.risk_columns(W[:, :, :Ct], spec, tgt_t), n_t)))
             orac.append(to_numpy(combine(fs.risk_columns(W[:, :, Ct:], spec, tgt_o), n_s)))
     return np.concatenate(teach), np.concatenate(stud), np.concatenate(orac)

@@ -1,9 +1,11 @@
-r"""In-context learning of linear regression by one linear-attention layer (Chapter 5).
+r"""In-context learning of linear regression by one linear-attention layer.
+
+See the chapter *In-context learning with linear attention* (label ``ch-icl``).
 
 A prompt holds a context of ``n`` pairs :math:`(x_i, y_i)`, :math:`x_i\sim\mathcal N(0,\Sigma_x)`,
 :math:`y_i = x_i^\top\beta + \varepsilon_i`, :math:`\operatorname{Var}\varepsilon_i` = ``noise_var``,
 and a query :math:`x` whose label is to be predicted. One linear-attention layer (in the
-parametrisation of Chapter 5) predicts
+parametrisation of Chapter ``ch-icl``) predicts
 
 .. math::
     \hat y = x^\top W X^\top y = x^\top W u,\qquad u = X^\top y\in\mathbb R^d ,
@@ -21,8 +23,8 @@ the population (ICL) loss of any :math:`W` is
     \mathcal L(W) = \operatorname{tr}(\Sigma_x\Sigma_\beta) - 2n\operatorname{tr}(\Sigma_x W\Sigma_x\Sigma_\beta)
     + n\operatorname{tr}(\Sigma_x W M W^\top) + \sigma^2 ,
 
-minimised by :math:`W^\star = \Sigma_\beta\Sigma_x M^{-1}` (Chapter 5, ``thm-wstar``). For a *fixed*
-task :math:`\beta` (the test-time setting of Chapter 6) the loss is
+minimised by :math:`W^\star = \Sigma_\beta\Sigma_x M^{-1}` (Chapter ``ch-icl``, ``thm-wstar``). For a *fixed*
+task :math:`\beta` (the test-time setting of Chapter ``ch-ttt``) the loss is
 :func:`fixed_task_loss`. All losses include the label noise of the query (test MSE).
 """
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["pretrained_weights", "icl_loss", "fixed_task_loss", "isotropic_icl_loss",
            "context_second_moment", "wishart_stieltjes", "finite_task_errors",
@@ -38,8 +41,8 @@ __all__ = ["pretrained_weights", "icl_loss", "fixed_task_loss", "isotropic_icl_l
 
 
 def _pair(sigma_x, sigma_beta):
-    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
-    sb = np.asarray(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
+    sx = as_host(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    sb = as_host(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
     if sx.shape != sb.shape:
         raise ValueError(f"sigma_x and sigma_beta must have the same shape, got {sx.shape} and {sb.shape}")
     return sx, sb
@@ -50,12 +53,12 @@ def _context_length(n) -> int:
 
 
 def _noise(noise_var) -> float:
-    return float(_validate.nonneg(noise_var, "noise_var"))
+    return _validate.nonneg_scalar(noise_var, "noise_var")
 
 
 def context_second_moment(sigma_x, sigma_beta, n, noise_var=0.0) -> np.ndarray:
     r""":math:`\mathbb E[uu^\top] = n(n+1)\Sigma_x\Sigma_\beta\Sigma_x + n(\operatorname{tr}(\Sigma_\beta\Sigma_x)
-    + \sigma^2)\Sigma_x` for :math:`u = X^\top y` (Chapter 5, ``lem-wishart``)."""
+    + \sigma^2)\Sigma_x` for :math:`u = X^\top y` (Chapter ``ch-icl``, ``lem-wishart``)."""
     sx, sb = _pair(sigma_x, sigma_beta)
     n = _context_length(n)
     s2 = _noise(noise_var)
@@ -87,7 +90,7 @@ def icl_loss(W, sigma_x, sigma_beta, n, noise_var=0.0):
     sx, sb = _pair(sigma_x, sigma_beta)
     n = _context_length(n)
     s2 = _noise(noise_var)
-    W = np.asarray(W, dtype=float)
+    W = as_host(W)
     d = sx.shape[0]
     if W.ndim < 2 or W.shape[-2:] != (d, d):
         raise ValueError(f"W must have shape (..., {d}, {d}), got {W.shape}")
@@ -107,14 +110,14 @@ def fixed_task_loss(W, sigma_x, beta, n, noise_var=0.0):
 
     ``W``: ``(d, d)`` or a stack ``(..., d, d)``; ``beta``: ``(d,)``.
     """
-    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    sx = as_host(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
     d = sx.shape[0]
-    b = np.asarray(beta, dtype=float)
+    b = as_host(beta)
     if b.shape != (d,) or not np.all(np.isfinite(b)):
         raise ValueError(f"beta must be a finite vector of length {d}, got shape {b.shape}")
     n = _context_length(n)
     s2 = _noise(noise_var)
-    W = np.asarray(W, dtype=float)
+    W = as_host(W)
     if W.ndim < 2 or W.shape[-2:] != (d, d):
         raise ValueError(f"W must have shape (..., {d}, {d}), got {W.shape}")
     sb_ = sx @ b
@@ -134,8 +137,8 @@ def isotropic_icl_loss(n, d, noise_var=0.0):
     Divided by :math:`\mathbb E\|\beta\|^2 = d` and with :math:`n=\alpha d`, :math:`d\to\infty`, it
     tends to :math:`1/(1+\alpha)` (for bounded :math:`\sigma^2`).
     """
-    n_ = np.asarray(n, dtype=float)
-    d_ = np.asarray(d, dtype=float)
+    n_ = _validate.finite_array(n, "n (the context length)")
+    d_ = as_host(d)
     if np.any(~np.isfinite(n_)) or np.any(n_ < 1):
         raise ValueError(f"n (the context length) must be >= 1, got {n!r}")
     if np.any(~np.isfinite(d_)) or np.any(d_ < 1):
