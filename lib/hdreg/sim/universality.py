@@ -1,4 +1,4 @@
-r"""Ridge regression on non-Gaussian designs: universality and where it fails (Chapter 1).
+r"""Ridge regression on non-Gaussian designs: universality and where it fails (the ridge chapter, label ``ch-ridge``).
 
 Every design here has rows :math:`x = \Sigma^{1/2} z` (``Sigma = diag(spectrum)``) with
 :math:`\mathbb E zz^\top = I`, so the population covariance is the same as in the Gaussian case;

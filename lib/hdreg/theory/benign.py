@@ -1,4 +1,4 @@
-r"""Effective ranks of benign overfitting, read off from the deterministic equivalent (Chapter 1).
+r"""Effective ranks of benign overfitting, read off from the deterministic equivalent (the ridge chapter, label ``ch-ridge``).
 
 For a spectrum :math:`\lambda_1 \ge \lambda_2 \ge \dots` (sorted here) the two effective ranks of
 Bartlett, Long, Lugosi and Tsigler (2020) are

@@ -1,4 +1,4 @@
-r"""The noiseless-to-noisy crossover of ridge on power-law problems (Chapter 2).
+r"""The noiseless-to-noisy crossover of ridge on power-law problems (the scaling-laws chapter, label ``ch-scaling``).
 
 On the problem :math:`\lambda_i = i^{-\alpha}`, :math:`\lambda_i\beta_{\star,i}^2 = i^{-(1+2\alpha r)}` with
 penalty :math:`\lambda = n^{-\ell}`, the bias of the deterministic equivalent decays like the noiseless

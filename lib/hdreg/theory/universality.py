@@ -1,4 +1,4 @@
-r"""Where the Gaussian deterministic equivalent of ridge stops applying: elliptical designs (Chapter 1).
+r"""Where the Gaussian deterministic equivalent of ridge stops applying: elliptical designs (the ridge chapter, label ``ch-ridge``).
 
 For rows :math:`x_i = \rho_i\Sigma^{1/2}g_i` with Gaussian :math:`g_i` and an independent radial factor
 :math:`\rho_i` (:math:`\mathbb E\rho^2 = 1`), the minimum-norm interpolator (``p > n``) has exactly the
