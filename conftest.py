@@ -19,6 +19,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parent
 CHAPTERS = ROOT / "chapters"
+# Every claim made by a chapter run through nbval lands here; tools/claims_report.py reads it.
+CLAIMS_REPORT = ROOT / "_build" / "claims" / "claims.jsonl"
 
 
 def is_notebook_markdown(path: Path) -> bool:
@@ -45,6 +47,21 @@ try:
             finally:
                 _nbval.nbformat.read = original
 
+        def setup(self):
+            # The chapter's kernel writes one JSON line per claim (label, resolution, outcome) to
+            # the session's claims report, tagged with the chapter's file name.
+            env = {"HDREG_CLAIMS_REPORT": str(CLAIMS_REPORT), "HDREG_CLAIMS_SOURCE": self.path.name}
+            saved = {k: os.environ.get(k) for k in env}
+            os.environ.update(env)
+            try:
+                super().setup()
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+
 except ImportError:  # pragma: no cover - nbval/jupytext missing: only the unit tests run
     MarkdownNotebook = None
 
@@ -64,3 +81,25 @@ def pytest_ignore_collect(collection_path: Path, config):
     if {"_build", ".venv"} & parts:
         return True
     return None
+
+
+def pytest_sessionstart(session):
+    CLAIMS_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    CLAIMS_REPORT.write_text("", encoding="utf-8")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Resolution of every chapter claim (the 5% detectable-error budget), as a short table."""
+    if not CLAIMS_REPORT.exists() or not CLAIMS_REPORT.read_text(encoding="utf-8").strip():
+        return
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("claims_report", ROOT / "tools" / "claims_report.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    records = mod.read(CLAIMS_REPORT)
+    out = CLAIMS_REPORT.with_suffix(".md")
+    out.write_text(mod.table(records), encoding="utf-8")
+    terminalreporter.write_sep("-", "claims")
+    terminalreporter.write_line(mod.summary(records))
+    terminalreporter.write_line(f"per-claim resolutions: {out.relative_to(ROOT)}")
