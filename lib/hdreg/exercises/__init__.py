@@ -19,11 +19,19 @@ import numpy as np
 
 from ..backend import to_numpy
 
-__all__ = ["ExerciseError", "NotAnswered", "attempt", "expect", "close", "short_errors_in_ipython"]
+__all__ = ["ExerciseError", "NotAnswered", "attempt", "expect", "close"]
 
 
 class ExerciseError(AssertionError):
-    """An exercise's answer is wrong (the message says what, and gives a hint)."""
+    """An exercise's answer is wrong (the message says what, and gives a hint).
+
+    In IPython/Jupyter a failed check shows its message only, not a traceback (the expected state of
+    a student's notebook is "not yet"); the cell still fails, for "Run All", nbval and the grader.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of formatting a traceback (InteractiveShell.showtraceback).
+        return [f"{type(self).__name__}: {self}"]
 
 
 class NotAnswered(ExerciseError):
@@ -65,42 +73,3 @@ def close(value, target, *, rtol: float = 1e-6, atol: float = 0.0, what: str = "
     worst = float(np.max(err / np.maximum(np.abs(t), math.ulp(1.0))))
     expect(ok, f"{what} is right (relative error {worst:.1e})",
            f"{what} is off (largest relative error {worst:.2g})", hint)
-
-
-# --------------------------------------------------------------------------------------------------
-# Short messages instead of tracebacks in a notebook: a failing check or an unanswered scaffold is
-# the expected state of a student's notebook, so IPython shows one line for it (the cell still counts
-# as failed, for "Run All", nbval and the autograder). Any other exception keeps its full traceback.
-
-_STUB_MESSAGE = "your answer here"
-
-
-def _short_error(shell, etype, value, tb, tb_offset=None):
-    if isinstance(value, ExerciseError):
-        return [f"{etype.__name__}: {value}"]
-    if isinstance(value, NotImplementedError) and _STUB_MESSAGE in str(value):
-        return ["NotAnswered: not answered yet: replace `raise NotImplementedError(...)` in this "
-                "cell with your answer"]
-    return shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-
-
-def short_errors_in_ipython() -> bool:
-    """Make IPython print one line (not a traceback) for failed checks and unanswered scaffolds.
-
-    Called when this module is imported; returns whether an IPython shell was found.
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - plain Python
-        return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    # IPython matches the exact exception type, so list the subclasses as well.
-    kinds = {ExerciseError, NotAnswered, NotImplementedError}
-    kinds |= set(ExerciseError.__subclasses__())
-    shell.set_custom_exc(tuple(kinds), _short_error)
-    return True
-
-
-short_errors_in_ipython()

@@ -1,10 +1,19 @@
-"""Sphinx extension: a readable, executed ``.ipynb`` download on every notebook page.
+"""Sphinx extension for the book: notebook downloads without a launch service, launch buttons only
+when the book has a repository.
+
+1. A readable, executed ``.ipynb`` download on every notebook page.
 
 sphinx-book-theme offers the executed notebook only when a launch service (Binder, Colab, ...) is
 configured. This extension offers it always: for a page that myst-nb executed, the executed notebook
 (``<outdir>/../jupyter_execute/<page>.ipynb``) is rendered with ``tools/notebooks.py`` (MyST markup as
 plain Markdown, glued values filled in, nbgrader metadata on exercise cells), written to
 ``_sources/<page>.ipynb``, and the theme's download menu lists it next to the ``.md`` source.
+
+2. Launch buttons (Binder, Colab) are configured in ``_config.yml`` but switched on only when
+``repository.url`` is set there; with no repository (the default, and any offline build) they are
+removed at ``config-inited``, so the pages carry no link to a launch service. Colab cannot open a
+MyST ``.md`` file, so its button points at the rendered notebook published with the site on the
+``gh-pages`` branch (``_sources/<page>.ipynb``, see ``.github/workflows/book.yml``).
 """
 
 from __future__ import annotations
@@ -48,7 +57,41 @@ def add_ipynb_download(app, pagename, templatename, context, doctree):
     context["ipynb_source"] = pagename + ".ipynb"
 
 
+LAUNCH_KEYS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url")
+
+
+def launch_only_with_repository(app, config):
+    opts = config.html_theme_options
+    if not opts.get("repository_url", "").strip():
+        launch = dict(opts.get("launch_buttons", {}) or {})
+        for key in LAUNCH_KEYS:
+            launch[key] = ""
+        launch["thebe"] = False
+        opts["launch_buttons"] = launch
+
+
+def colab_opens_the_notebook(app, pagename, templatename, context, doctree):
+    opts = app.config.html_theme_options
+    repo = opts.get("repository_url", "").rstrip("/")
+    colab = (opts.get("launch_buttons", {}) or {}).get("colab_url", "").rstrip("/")
+    if not (repo and colab and repo.startswith("https://github.com/")):
+        return
+    org_repo = repo[len("https://github.com/"):]
+    url = f"{colab}/github/{org_repo}/blob/gh-pages/_sources/{pagename}.ipynb"
+
+    def visit(buttons):
+        for b in buttons:
+            if b.get("type") == "group":
+                visit(b.get("buttons", []))
+            elif b.get("text") == "Colab":
+                b["url"] = url
+
+    visit(context.get("header_buttons", []))
+
+
 def setup(app):
+    app.connect("config-inited", launch_only_with_repository, priority=900)
+    app.connect("html-page-context", colab_opens_the_notebook, priority=600)
     # Before sphinx-book-theme's add_header_buttons (priority 501) builds the download menu.
     app.connect("html-page-context", add_ipynb_download, priority=499)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
