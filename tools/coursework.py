@@ -163,7 +163,8 @@ def student_text(text: str) -> tuple[str, Solutions]:
             tags = cell_tags(b)
             if SCAFFOLD_TAG in tags:
                 new_body, answer = _stub_scaffold(b.body(lines), b.start + 1)
-                removed.code.append(answer)
+                if answer:
+                    removed.code.append(answer)
                 replace[b.start] = _with_tag(lines, b, ALLOW_ERROR_TAG) + new_body
             elif CHECK_TAG in tags:
                 replace[b.start] = _with_tag(lines, b, ALLOW_ERROR_TAG) + b.body(lines)
@@ -207,6 +208,8 @@ def _stub_scaffold(body: list[str], lineno: int) -> tuple[list[str], str]:
             answer.append(line)
         else:
             out.append(line)
+    if not found and not inside and any(line.strip() == STUB for line in body):
+        return out, ""  # already a student edition
     if inside or not found:
         raise ValueError(f"scaffold cell at line {lineno}: needs one {BEGIN} ... {END} pair")
     return out, "\n".join(answer)
