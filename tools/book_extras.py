@@ -50,7 +50,8 @@ def add_ipynb_download(app, pagename, templatename, context, doctree):
     labels, cites = _context(app)
     nb = jupytext.read(source, fmt="md:myst")
     ex = nbformat.read(executed, as_version=4)
-    out = nbr.render_notebook(nb, nbr.Context(labels=labels, cites=cites, glue={}), executed=ex)
+    out = nbr.render_notebook(nb, nbr.Context(labels=labels, cites=cites, glue={}), executed=ex,
+                              executed_path=executed)
     target = Path(app.outdir) / "_sources" / (pagename + ".ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(out, target)

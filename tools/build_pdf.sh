@@ -63,9 +63,13 @@ stage, execd = Path(sys.argv[1]), Path(sys.argv[2])
 pages = [p for p in cw.book_sources(stage) if "kernelspec" in p.read_text()[:3000]]
 have = [execd / p.relative_to(stage).with_suffix(".ipynb") for p in pages]
 if pages and all(h.exists() for h in have):
+    import nbformat
+    import notebooks as nbr
     for p, h in zip(pages, have):
+        nb = nbformat.read(h, as_version=4)
+        nbr.restore_glue(nb, h)  # myst-nb keeps hidden glue values in <page>.glue.json
         p.unlink()
-        p.with_suffix(".ipynb").write_bytes(h.read_bytes())
+        nbformat.write(nb, p.with_suffix(".ipynb"))
     cfg = stage / "_config.yml"
     cfg.write_text(re.sub(r"(?m)^(\s*execute_notebooks:).*$", r"\1 off", cfg.read_text()))
     print(f"pdf: reusing {len(pages)} executed notebooks from {execd}")

@@ -67,7 +67,7 @@ def build(pages: list[Path], out: Path, root: Path, executed: dict[str, Path | N
             if edition == "student":
                 text, _ = cw.student_text(text)
             nb = jupytext.reads(text, fmt="md:myst")
-            ex = None
+            ex = cand = None
             base = executed.get(edition)
             if base is not None:
                 try:
@@ -78,7 +78,8 @@ def build(pages: list[Path], out: Path, root: Path, executed: dict[str, Path | N
                 if cand.exists():
                     ex = nbformat.read(cand, as_version=4)
             ctx = nbr.Context(labels=labels, cites=cites, glue={})
-            nb = nbr.render_notebook(nb, ctx, executed=ex)
+            nb = nbr.render_notebook(nb, ctx, executed=ex,
+                                     executed_path=cand if ex is not None else None)
             target = folder / (page.stem + ".ipynb")
             nbformat.write(nb, target)
             written.append(target)

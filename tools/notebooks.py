@@ -152,6 +152,44 @@ def glue_values(nb) -> dict[str, object]:
     return out
 
 
+def glue_sidecar(executed_path: Path) -> dict[str, object]:
+    """name -> mime bundle from myst-nb's ``<page>.glue.json`` (it removes hidden glue outputs from
+    the executed notebook it writes, and keeps them in that file)."""
+    import json
+
+    side = Path(executed_path).with_suffix(".glue.json")
+    if not side.exists():
+        return {}
+    return {k: v.get("data", {}) for k, v in json.loads(side.read_text()).items()}
+
+
+def restore_glue(nb, executed_path: Path) -> int:
+    """Put the hidden glue outputs back into an executed notebook (first code cell), so that
+    myst-nb finds them when it reads the notebook without executing it (tools/build_pdf.sh)."""
+    import json
+
+    side = Path(executed_path).with_suffix(".glue.json")
+    if not side.exists():
+        return 0
+    present = set(glue_values(nb))
+    cell = next((c for c in nb.cells if c.cell_type == "code"), None)
+    if cell is None:
+        return 0
+    import nbformat
+
+    prefix = "application/papermill.record/"
+    n = 0
+    for key, out in json.loads(side.read_text()).items():
+        if key in present:
+            continue
+        data = {prefix + k: v for k, v in out.get("data", {}).items()}
+        meta = {"scrapbook": {"name": key, "mime_prefix": prefix}}
+        cell.outputs.append(nbformat.from_dict(
+            {"output_type": "display_data", "metadata": meta, "data": data}))
+        n += 1
+    return n
+
+
 def format_glue(data, spec: str | None) -> str:
     text = (data or {}).get("text/plain", "")
     if spec:
@@ -304,11 +342,14 @@ def _quote(lines: list[str]) -> list[str]:
 # A whole notebook
 
 
-def render_notebook(nb, ctx: Context, *, executed=None):
-    """A readable copy of ``nb`` (read from a chapter), outputs taken from ``executed`` if given."""
+def render_notebook(nb, ctx: Context, *, executed=None, executed_path: Path | None = None):
+    """A readable copy of ``nb`` (read from a chapter), outputs taken from ``executed`` if given
+    (read from ``executed_path``, whose glue sidecar supplies the hidden glued values)."""
     import nbformat
 
     nb = copy.deepcopy(nb)
+    if executed_path is not None:
+        ctx.glue = {**glue_sidecar(executed_path), **ctx.glue}
     if executed is not None:
         ctx.glue = {**glue_values(executed), **ctx.glue}
         pool = [c for c in executed.cells if c.cell_type == "code"]
