@@ -52,13 +52,20 @@ def page_text(path: Path) -> str:
     return raw
 
 
-def search_terms(index: Path) -> set[str]:
+def search_terms(index: Path) -> dict[str, list[str]]:
+    """stemmed term -> the documents (docnames) that the search index lists for it."""
     text = index.read_text(encoding="utf-8")
     m = re.search(r"Search\.setIndex\((.*)\)\s*;?\s*$", text, re.S)
     if not m:
-        return set()
+        return {}
     data = json.loads(m.group(1))
-    return set(data.get("terms", {})) | set(data.get("titleterms", {}))
+    names = data.get("docnames", [])
+    out: dict[str, list[str]] = {}
+    for table in ("terms", "titleterms"):
+        for term, docs in data.get(table, {}).items():
+            docs = docs if isinstance(docs, list) else [docs]
+            out.setdefault(term, []).extend(names[i] for i in docs if i < len(names))
+    return out
 
 
 def stem(word: str) -> str:
@@ -82,12 +89,13 @@ def check(html_dir: Path, source: Path) -> int:
     secret_words: set[str] = set()
     student_shingles: set[tuple[str, ...]] = set()
     student_words: set[str] = set()
-    n_blocks = 0
+    n_blocks = n_code = 0
     for page in pages:
         text = page.read_text(encoding="utf-8")
         student, removed = cw.student_text(text)
         student_shingles |= cw.shingles(student)
         student_words |= set(cw.words(student))
+        n_code += len(removed.code)
         for chunk in removed.prose + removed.code:
             n_blocks += 1
             secret |= cw.shingles(chunk)
@@ -118,14 +126,25 @@ def check(html_dir: Path, source: Path) -> int:
             leaks.append(f"{f.relative_to(html_dir)}: {len(found)} fragments, e.g. '{sample}'")
     index = html_dir / "searchindex.js"
     if index.exists():
+        # A word that occurs only in solutions, listed by the index for a page whose rendered text
+        # does not contain it: the index was built from text that is not on the page.
         terms = search_terms(index)
         student_stems = {stem(w) for w in student_words}
         only = {stem(w) for w in secret_words} - student_stems
-        hit = sorted(only & terms)
+        page_stems: dict[str, set[str]] = {}
+        hit = []
+        for term in sorted(only & set(terms)):
+            for doc in terms[term]:
+                if doc not in page_stems:
+                    page = html_dir / f"{doc}.html"
+                    words = cw.words(page_text(page)) if page.exists() else []
+                    page_stems[doc] = {stem(w) for w in words}
+                if term not in page_stems[doc]:
+                    hit.append(f"{term} ({doc})")
         if hit:
             leaks.append(f"searchindex.js: words found only in solutions: {', '.join(hit[:20])}")
     print(f"{n_files} text files searched in {html_dir}")
-    if n_blocks and not stub_seen:
+    if n_code and not stub_seen:
         leaks.append("no scaffold stub found: is this the student edition?")
     if leaks:
         print("SOLUTION TEXT IN THE STUDENT EDITION:")

@@ -56,7 +56,8 @@ def free_port() -> int:
 class Browser:
     """A headless Chromium driven through the DevTools protocol."""
 
-    def __init__(self, width: int, height: int):
+    def __init__(self, width: int, height: int, loopback: bool = False):
+        """``loopback``: allow connections to 127.0.0.1 (a local server); all else stays cut off."""
         exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
                     if shutil.which(n)), None)
         if exe is None:
@@ -68,7 +69,8 @@ class Browser:
         self.proc = subprocess.Popen(
             [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
              f"--remote-debugging-port={self.port}", f"--user-data-dir={self.profile}",
-             "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+             "--proxy-server=127.0.0.1:9",
+             "--proxy-bypass-list=" + ("127.0.0.1;localhost" if loopback else "<-loopback>"),
              "--allow-file-access-from-files", f"--window-size={width},{height}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
