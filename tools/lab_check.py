@@ -70,19 +70,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("chapter", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "_build" / "screenshots")
+    ap.add_argument("--root", type=Path, default=ROOT, help="folder JupyterLab serves")
     ap.add_argument("--timeout", type=int, default=900, help="seconds for Run All")
     ap.add_argument("--width", type=int, default=1400)
     ap.add_argument("--height", type=int, default=1000)
     args = ap.parse_args(argv)
     chapter = args.chapter.resolve()
-    rel = chapter.relative_to(ROOT)
+    root = args.root.resolve()
+    rel = chapter.relative_to(root)
     args.out.mkdir(parents=True, exist_ok=True)
 
     settings = Path(tempfile.mkdtemp(prefix="lab-settings-"))
     plugin = settings / "@jupyterlab" / "docmanager-extension"
     plugin.mkdir(parents=True)
     (plugin / "plugin.jupyterlab-settings").write_text(json.dumps(
-        {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}))
+        {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"},
+         "autosave": False}))  # never write the chapter back
     news = settings / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text(json.dumps(
@@ -94,9 +97,9 @@ def main(argv=None) -> int:
     lab = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
          "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.ip=127.0.0.1",
-         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={ROOT}",
+         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
          "--allow-root"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     browser = None
     failed = 1
     try:
@@ -149,9 +152,9 @@ def main(argv=None) -> int:
         # Screenshots: the top, then the first theorem, figure and exercise scrolled into view.
         for name, js in (
                 ("top", "document.querySelector('.jp-Notebook').scrollTop = 0"),
-                ("theorem", "(() => {const e=[...document.querySelectorAll('.jp-MarkdownOutput')].find(x => /^\\s*(Theorem|Proposition)/m.test(x.innerText)); if(e) e.scrollIntoView(); return !!e})()"),
+                ("theorem", "(() => {const e=[...document.querySelectorAll('.jp-MarkdownCell')].find(x => /^\\s*(Theorem|Proposition)/m.test(x.innerText)); if(e) e.scrollIntoView(); return !!e})()"),
                 ("figure", "(() => {const e=document.querySelector('.jp-OutputArea-output img'); if(e) e.scrollIntoView(); return !!e})()"),
-                ("exercise", "(() => {const e=[...document.querySelectorAll('.jp-MarkdownOutput')].find(x => /Exercise/.test(x.innerText)); if(e) e.scrollIntoView(); return !!e})()")):
+                ("exercise", "(() => {const e=[...document.querySelectorAll('.jp-MarkdownCell')].find(x => /Exercise/.test(x.innerText)); if(e) e.scrollIntoView(); return !!e})()")):
             found = browser.evaluate(js)
             time.sleep(1.5)
             if found is not False:

@@ -5,8 +5,10 @@
     python tools/screenshots.py --html _build/student/html --pages chapters/01_ridge.html
     python tools/screenshots.py --all                    # every page, not only chapters
 
-For each page: ``_build/screenshots/<page>.png`` (the whole page at the theme's default layout, a
-1280 px wide window unless ``--width``) and tiles ``<page>-NN.png`` of ``--tile`` pixels (default
+For each page: ``_build/screenshots/<page>.png`` (the whole page at the theme's default layout: a
+1440 px wide window, unless ``--width``, where sphinx-book-theme shows both sidebars and its text
+column has reached its full width, about 89 characters of code; at 1280 px the column holds only
+about 77) and tiles ``<page>-NN.png`` of ``--tile`` pixels (default
 1600) that are easy to look at one by one. The pages are loaded from ``file://`` with the network
 cut off (a dead proxy), after MathJax has typeset. The script also lists, per page, every code
 block whose text is wider than its box (a horizontal scrollbar: a line too long for the page) and
@@ -162,7 +164,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "_build" / "screenshots")
     ap.add_argument("--pages", nargs="*", help="pages relative to --html (default: chapters/*)")
     ap.add_argument("--all", action="store_true", help="every page of the book")
-    ap.add_argument("--width", type=int, default=1280)
+    ap.add_argument("--width", type=int, default=1440)
     ap.add_argument("--height", type=int, default=900, help="viewport height while loading")
     ap.add_argument("--tile", type=int, default=1600, help="tile height in pixels (0: none)")
     args = ap.parse_args(argv)
