@@ -6,7 +6,8 @@
 #   tools/build_pdf.sh [--student] --source DIR    # another book folder (toy books)
 #
 # Needs TeX (Debian/Ubuntu: apt-get install texlive-latex-extra texlive-fonts-recommended
-# texlive-xetex latexmk fonts-freefont-otf; see the README). Not run in CI.
+# texlive-xetex latexmk xindy fonts-freefont-otf texlive-fonts-extra texlive-science; see the README).
+# Not run in CI.
 #
 # Executing every chapter again is the slow part, so the notebooks already executed by the HTML
 # build of the same edition are reused when they exist (_build/jupyter_execute after
