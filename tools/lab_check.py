@@ -33,7 +33,8 @@ STATE = """(() => {
   if (!app) return JSON.stringify({ready: false});
   // Headless, nothing has the focus, so currentWidget is empty: find the notebook panel among the
   // main area's widgets and activate it (commands such as run-all act on the current widget).
-  const w = Array.from(app.shell.widgets('main')).find(x => x.content && x.content.model);
+  const w = Array.from(app.shell.widgets('main')).find(x => x.content && x.content.model &&
+                                                         x.context && x.context.path === PATH);
   if (!w) return JSON.stringify({ready: false});
   if (app.shell.currentWidget !== w) app.shell.activateById(w.id);
   const nb = w.content;
@@ -98,6 +99,7 @@ def main(argv=None) -> int:
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
          "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.ip=127.0.0.1",
          "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
+         f"--LabApp.workspaces_dir={settings / 'workspaces'}",
          "--allow-root"],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     browser = None
@@ -109,10 +111,12 @@ def main(argv=None) -> int:
         browser.call("Emulation.setDeviceMetricsOverride", width=args.width, height=args.height,
                      deviceScaleFactor=1, mobile=False)
         browser.call("Emulation.setFocusEmulationEnabled", enabled=True)
-        browser.call("Page.navigate", url=f"{base}/lab/tree/{rel}")
+        # ?reset: a fresh workspace (never the tabs of an earlier session)
+        browser.call("Page.navigate", url=f"{base}/lab/tree/{rel}?reset")
+        probe = STATE.replace("PATH", json.dumps(str(rel)))
         state = {}
         for _ in range(240):
-            state = json.loads(browser.evaluate(STATE) or '{"ready": false}')
+            state = json.loads(browser.evaluate(probe) or '{"ready": false}')
             if state.get("ready") and state.get("status") == "idle":
                 break
             time.sleep(1)
@@ -133,7 +137,7 @@ def main(argv=None) -> int:
         start = time.time()
         while time.time() - start < args.timeout:
             time.sleep(3)
-            state = json.loads(browser.evaluate(STATE))
+            state = json.loads(browser.evaluate(probe))
             done = all(c["count"] for c in state["cells"])
             if state["status"] == "idle" and (done or any(
                     c["errors"] and "raises-exception" not in c["tags"] for c in state["cells"])):
