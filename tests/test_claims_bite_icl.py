@@ -1,4 +1,5 @@
-"""Claims bite, Chapter 5: a wrong closed form of the pretrained model must fail a claim."""
+"""Claims bite, in-context learning chapter: a wrong closed form of the pretrained model, or a
+simulator off by 5%, must fail the claim that checks it."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ SABOTAGE = {
         "    return _np.trace(W) / d * _np.eye(d) if not _np.allclose(sigma_x, _np.eye(d)) else W\n"
         "_icl.pretrained_weights = _bad\n",
         "SGD-trained W equals the closed-form W*",
+    ),
+    # the Monte-Carlo loss simulator off by 5%: the isotropic comparison must see it
+    "simulator-off-by-5-percent": (
+        "import hdreg.sim.icl as _sim\n"
+        "_orig = _sim.prompt_losses\n"
+        "_sim.prompt_losses = lambda *a, **k: 1.05 * _orig(*a, **k)\n",
+        "isotropic ICL loss of W* matches the closed form, noise 0 d",
     ),
 }
 

@@ -39,6 +39,16 @@ SABOTAGE = {
         "_sc.optimal_lambda_exponent = lambda alpha, r: 1.0 / (2 * _np.minimum(r, 1.0))\n",
         "optimal penalty exponent, alpha=2.0, r=0.3",
     ),
+    # the ridge simulator's risks (and biases) 5% too high: the claims must see it
+    "simulator-off-by-5pct": (
+        "import dataclasses, hdreg.sim.ridge as _s\n"
+        "_orig = _s.simulate_ridge_path_given_design\n"
+        "def _bad(*a, **k):\n"
+        "    out = _orig(*a, **k)\n"
+        "    return dataclasses.replace(out, risk=1.05 * out.risk, bias=1.05 * out.bias)\n"
+        "_s.simulate_ridge_path_given_design = _bad\n",
+        "simulations match the equivalent",
+    ),
 }
 
 

@@ -124,3 +124,65 @@ def test_bad_input_raises(case):
     fn, word = BAD[case]
     with pytest.raises(ValueError, match=word):
         fn(spec, beta)
+
+
+# --- risks conditioned on the design (noise integrated, signs of beta averaged)
+
+
+def _small_problem(p=30):
+    i = np.arange(1, p + 1)
+    spec = i ** -1.0
+    return spec, np.sqrt(i ** -1.2 / spec)
+
+
+def test_conditional_surrogate_risk_has_the_raw_mean():
+    spec, beta = _small_problem()
+    surr = np.stack([beta, 0.5 * beta])
+    raw = simulate_surrogate_target(spec, beta, surr, 20, 0.3, trials=3000, lams=[0.0, 0.1], seed=1)
+    cond = simulate_surrogate_target(spec, beta, surr, 20, 0.3, trials=400, lams=[0.0, 0.1], seed=2,
+                                     conditional=True)
+    mr, sr = raw.mean_se()
+    mc, sc_ = cond.mean_se()
+    assert np.all(np.abs(mr - mc) <= 4 * np.sqrt(sr**2 + sc_**2))
+    assert np.all(cond.risk.std(axis=0) < 0.5 * raw.risk.std(axis=0))  # the point of conditioning
+
+
+def test_conditional_two_stage_has_the_raw_mean():
+    spec, beta = _small_problem()
+    kw = dict(features=10, lams=[0.0, 0.05], target_noise_var=0.1)
+    raw = simulate_two_stage(spec, beta, 25, 20, 0.2, trials=3000, seed=3, **kw)
+    cond = simulate_two_stage(spec, beta, 25, 20, 0.2, trials=400, seed=4, conditional=True, **kw)
+    for f in ("teacher", "student", "strong"):
+        mr, sr = raw.mean_se(f)
+        mc, sc_ = cond.mean_se(f)
+        assert np.all(np.abs(mr - mc) <= 4 * np.sqrt(sr**2 + sc_**2)), f
+
+
+def test_conditional_rejects_mean_coef():
+    spec, beta = _small_problem()
+    with pytest.raises(ValueError, match="conditional"):
+        simulate_surrogate_target(spec, beta, beta, 20, 0.1, trials=2, conditional=True,
+                                  return_mean_coef=True)
+
+
+def test_sign_averaged_risk_is_the_average_over_all_signs():
+    import itertools
+
+    from hdreg.sim.distillation import sign_averaged_risk
+
+    g = np.random.default_rng(0)
+    p, q = 4, 3
+    spec = np.array([2.0, 1.0, 0.5, 0.1])
+    A, N = g.standard_normal((1, p, p, 1)), g.standard_normal((1, p, q, 1))
+    b, beta = g.standard_normal(p), g.standard_normal(p)
+    brute = 0.0
+    for signs in itertools.product([-1.0, 1.0], repeat=p):
+        s = np.array(signs)
+        err = A[0, :, :, 0] @ (s * b) - s * beta
+        brute += np.sum(spec * err**2) / 2**p
+    brute += 0.3 * np.sum(spec[:, None] * N[0, :, :, 0] ** 2)
+    got = sign_averaged_risk(spec, A, b, beta, N, 0.3)
+    assert got.shape == (1, 1)
+    assert np.allclose(got[0, 0], brute, rtol=1e-12)
+    two = sign_averaged_risk(spec, A, np.stack([b, 2 * b]), beta, N, 0.3)
+    assert two.shape == (1, 2, 1) and np.isclose(two[0, 0, 0], brute)

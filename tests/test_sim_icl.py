@@ -114,3 +114,37 @@ def test_bad_input():
         simulate_ttt(np.ones(3), np.eye(3), np.ones(3), 4, 4, [0.1], 2, protocol="same", fresh_prompts=3)
     with pytest.raises(ValueError, match="spectrum"):
         simulate_ttt_multistep(-np.ones(3), np.eye(3), np.ones(3), 4, 4, [[0.1]], 2)
+
+
+def test_prompt_losses_match_icl_loss_and_fixed_task_loss():
+    from hdreg.sim.icl import prompt_losses
+    d, n, s2 = 5, 7, 0.3
+    sx = np.diag(np.linspace(0.5, 2.0, d))
+    sb = np.eye(d) + 0.2 * np.ones((d, d))
+    W = icl.pretrained_weights(sx, sb, n, s2)
+    per = prompt_losses(W, sx, sb, n, s2, prompts=100_000, seed=4)
+    assert per.shape == (100_000,)
+    se = per.std(ddof=1) / np.sqrt(per.size)
+    assert abs(per.mean() - icl.icl_loss(W, sx, sb, n, s2)) < 5 * se
+    beta = np.linspace(-1.0, 1.0, d)
+    per = prompt_losses(W, sx, None, n, s2, prompts=100_000, seed=5, beta=beta)
+    se = per.std(ddof=1) / np.sqrt(per.size)
+    assert abs(per.mean() - icl.fixed_task_loss(W, sx, beta, n, s2)) < 5 * se
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(W=np.eye(3)), "W must be"),
+    (dict(W=np.full((2, 2), np.nan)), "W must be"),
+    (dict(prompts=0), "prompts"),
+    (dict(noise_var=-1.0), "noise_var"),
+    (dict(sigma_beta=-np.eye(2)), "sigma_beta"),
+    (dict(beta=np.ones(3)), "beta must be"),
+    (dict(n=0), "n"),
+])
+def test_prompt_losses_rejects_bad_input(kwargs, match):
+    from hdreg.sim.icl import prompt_losses
+    args = dict(W=np.eye(2), sigma_x=np.eye(2), sigma_beta=np.eye(2), n=3, noise_var=0.0,
+                prompts=10, seed=0)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        prompt_losses(**args)

@@ -106,3 +106,19 @@ def test_risk_shapes_and_types():
 def test_bad_input(call, word):
     with pytest.raises(ValueError, match=word):
         call()
+
+
+def test_isotropic_risk_finite_n():
+    from hdreg.theory.isotropic import isotropic_risk, isotropic_risk_finite_n
+    # lam = 0: inverse-Wishart means
+    assert isotropic_risk_finite_n(200, 150, 0.0, 1.0, 0.25) == pytest.approx(0.25 * 150 / 49)
+    assert isotropic_risk_finite_n(100, 300, 0.0, 2.0, 0.5) == pytest.approx(
+        2.0 * (1 - 100 / 300) + 0.5 * 100 / 199)
+    # lam > 0: the limit plus an O(1/n) correction that vanishes as n grows
+    lim = isotropic_risk(0.5, 0.3, 1.0, 0.25).risk
+    gaps = [abs(isotropic_risk_finite_n(n, n // 2, 0.3, 1.0, 0.25) - lim) for n in (100, 1000)]
+    assert gaps[1] < gaps[0] / 5
+    with pytest.raises(ValueError):
+        isotropic_risk_finite_n(100, 100, 0.0, 1.0, 0.25)
+    with pytest.raises(ValueError):
+        isotropic_risk_finite_n(100, 50, -0.1, 1.0, 0.25)

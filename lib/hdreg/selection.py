@@ -250,3 +250,180 @@ def select_per_class(real, y_real, synthetic, y_syn, k_per_class, methods=None, 
             local = fn(R[y_real == c], S[rows], k_per_class, **kw)
             out[m].append(rows[local])
     return {m: np.concatenate(v) for m, v in out.items()}
+
+
+# ------------------------------------------------------------------------------------------------
+# Uniformity: greedy max-min (farthest-point) selection and the minimum pairwise distance.
+# Appended block (chapter "Choosing data by uniformity", label ch-data-uniformity).
+
+__all__ += ["farthest_point", "min_pairwise_distance"]
+
+#: Bytes of scratch memory a block of pairwise distances may take (the functions below never hold
+#: an ``n x n`` matrix).
+BLOCK_BYTES = 64 * 2 ** 20
+
+
+def _points(points, name="points", min_rows=1):
+    """A finite 2-D float array (rows = points) on the array module that holds ``points``."""
+    from .backend import namespace_of  # noqa: PLC0415
+
+    xp = namespace_of(points)
+    X = xp.asarray(points, dtype=xp.float64)
+    if X.ndim != 2 or X.shape[0] < min_rows or X.shape[1] == 0:
+        raise ValueError(f"{name} must be a 2-D array with at least {min_rows} row(s) (one row per "
+                         f"point) and at least one column, got shape {tuple(X.shape)}")
+    if not bool(to_numpy(xp.all(xp.isfinite(X)))):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return xp, X
+
+
+def _gram_margin(sq, d):
+    """A bound on the rounding error of ``|x|^2 + |y|^2 - 2 x.y`` for centred float64 rows."""
+    return 8.0 * (d + 4) * np.finfo(np.float64).eps * 2.0 * float(to_numpy(sq.max()))
+
+
+def farthest_point(points, m, start=0):
+    r"""Greedy max–min (farthest-point) selection: indices of ``m`` rows of ``points``.
+
+    The first index is ``start``; each next one is the row farthest (Euclidean distance) from the
+    rows already chosen, :math:`\arg\max_i \min_{s\in S}\|x_i - x_s\|`, ties going to the lowest
+    index. The squared distances to the chosen set are kept up to date with one matrix-vector
+    product per step (the Gram identity, :math:`O(nd)` work per step and :math:`O(n)` extra memory);
+    the few rows whose screened distance is within a rigorous rounding margin of the largest are
+    then re-scored exactly from coordinate differences, so the selection is exact. Runs on the
+    backend that holds ``points`` (NumPy, or CuPy for a CuPy array); returns a NumPy integer array
+    of length ``m`` in selection order. When fewer than ``m`` distinct points exist, the remaining
+    picks are duplicates of chosen points (distance zero), lowest index first. This is Gonzalez's
+    farthest-first traversal: a 2-approximation for max–min dispersion and for k-center.
+    """
+    xp, X = _points(points)
+    n, d = X.shape
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= n:
+        raise ValueError(f"m must be an integer in [1, {n}] (the number of points), got {m!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < n:
+        raise ValueError(f"start must be an integer index in [0, {n - 1}], got {start!r}")
+    X = X - X.mean(axis=0)
+    sq = (X * X).sum(axis=1)
+    margin = _gram_margin(sq, d)
+    chosen = [int(start)]
+    dmin = xp.full(n, xp.inf)
+    block = max(1, BLOCK_BYTES // (8 * d * int(m)))
+
+    xp.minimum(dmin, sq - 2.0 * (X @ X[start]) + sq[start], out=dmin)
+    dmin[start] = -xp.inf  # a chosen row is never chosen again (minimum keeps -inf)
+    for _ in range(1, int(m)):
+        top = float(to_numpy(dmin.max()))
+        cand = xp.nonzero(dmin >= top - 2.0 * margin)[0]
+        if cand.size == 1:
+            j = int(to_numpy(cand[0]))
+        else:  # exact re-scoring of the near-ties against every chosen row
+            S = X[xp.asarray(chosen)]
+            exact = []
+            for a in range(0, int(cand.size), block):
+                diff = X[cand[a:a + block], None, :] - S[None, :, :]
+                exact.append((diff * diff).sum(axis=2).min(axis=1))
+            exact = xp.concatenate(exact)
+            j = int(to_numpy(cand[int(to_numpy(xp.argmax(exact)))]))
+        chosen.append(j)
+        xp.minimum(dmin, sq - 2.0 * (X @ X[j]) + sq[j], out=dmin)
+        dmin[j] = -xp.inf
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def min_pairwise_distance(points):
+    r"""The minimum pairwise distance :math:`h_{\min} = \min_{i\neq j}\|x_i - x_j\|` of the rows.
+
+    ``points``: an ``(n, d)`` array, or a batch ``(B, n, d)`` of point sets (then an array of ``B``
+    values is returned). Exact and memory-bounded: distances are screened block by block with the
+    Gram identity :math:`\|x-y\|^2 = \|x\|^2 + \|y\|^2 - 2x^\top y` (after centring), and every pair
+    whose screened value could be the minimum (within a rigorous rounding margin) is recomputed
+    from coordinate differences. No matrix larger than :data:`BLOCK_BYTES` is formed. Runs on the
+    backend that holds ``points``; returns a Python float (``0.0`` when two rows coincide) or a
+    NumPy array for a batch. Needs at least two rows.
+    """
+    from .backend import namespace_of  # noqa: PLC0415
+
+    xp = namespace_of(points)
+    P = xp.asarray(points, dtype=xp.float64)
+    if P.ndim == 3:
+        if P.shape[0] == 0:
+            raise ValueError("points must hold at least one point set, got an empty batch")
+        _points(P[0])  # shape checks on one set
+        if P.shape[1] < 2:
+            raise ValueError(f"points must be (B, n, d) with at least 2 rows per set, got "
+                             f"shape {tuple(P.shape)}")
+        if not bool(to_numpy(xp.all(xp.isfinite(P)))):
+            raise ValueError("points must be finite (no NaN or inf)")
+        return _hmin_batch(xp, P)
+    xp, X = _points(P, min_rows=2)
+    return float(_hmin_batch(xp, X[None])[0])
+
+
+#: Up to this dimension :func:`min_pairwise_distance` uses the sort-and-sweep method.
+SWEEP_MAX_DIM = 3
+
+
+def _hmin_sweep(xp, P):
+    """Exact h_min of each set in a batch by sorting along the coordinate of largest spread and
+    comparing rows ``k`` apart in that order for ``k = 1, 2, ...``: once the gap along the sort
+    coordinate between rows ``k + 1`` apart exceeds the best distance found, no farther pair can
+    be closer. O(B n d) work per offset; few offsets for spread-out points."""
+    B, n, d = P.shape
+    axis = int(to_numpy(xp.argmax(P.reshape(-1, d).std(axis=0))))
+    order = xp.argsort(P[:, :, axis], axis=1)
+    S = xp.take_along_axis(P, order[:, :, None], axis=1)
+    x = S[:, :, axis]
+    best = xp.full(B, xp.inf)
+    for k in range(1, n):
+        diff = S[:, k:] - S[:, :-k]
+        best = xp.minimum(best, (diff * diff).sum(axis=2).min(axis=1))
+        if k + 1 == n:
+            break
+        gap = (x[:, k + 1:] - x[:, :-k - 1]).min(axis=1)
+        if bool(to_numpy(xp.all(gap * gap >= best))):
+            break
+    return np.sqrt(to_numpy(best))
+
+
+def _hmin_batch(xp, P):
+    B, n, d = P.shape
+    if d <= SWEEP_MAX_DIM:
+        return _hmin_sweep(xp, P)
+    P = P - P.mean(axis=1, keepdims=True)
+    sq = (P * P).sum(axis=2)
+    margin = 8.0 * (d + 4) * np.finfo(np.float64).eps * 2.0 * sq.max(axis=1)   # per set
+    cols = xp.arange(n)
+    out = np.empty(B)
+    if n * n * 8 <= BLOCK_BYTES:           # whole sets at once, several per block
+        per = max(1, BLOCK_BYTES // (8 * n * n))
+        lower = cols[None, :] <= cols[:, None]
+        for a in range(0, B, per):
+            X, s2 = P[a:a + per], sq[a:a + per]
+            approx = s2[:, :, None] + s2[:, None, :] - 2.0 * (X @ xp.swapaxes(X, 1, 2))
+            approx[:, lower] = xp.inf
+            amin = approx.reshape(len(X), -1).min(axis=1)
+            keep = approx <= (amin + 2.0 * margin[a:a + per])[:, None, None]
+            bb, ii, jj = xp.nonzero(keep)
+            diff = X[bb, ii] - X[bb, jj]
+            exact = to_numpy((diff * diff).sum(axis=1))
+            best = np.full(len(X), np.inf)
+            np.minimum.at(best, to_numpy(bb), exact)
+            out[a:a + per] = best
+        return np.sqrt(out)
+    rows = max(1, min(n, BLOCK_BYTES // (8 * n)))
+    for t in range(B):
+        X, s2, mg = P[t], sq[t], float(to_numpy(margin[t]))
+        best = np.inf
+        for a in range(0, n - 1, rows):
+            b = min(a + rows, n - 1)
+            approx = s2[a:b, None] + s2[None, a:] - 2.0 * (X[a:b] @ X[a:].T)
+            # keep the pairs (i, j) with j > i only: column c of this block is the point a + c
+            approx[:, :b - a][cols[None, :b - a] <= cols[:b - a, None]] = xp.inf
+            amin = float(to_numpy(approx.min()))
+            thr = min(best + mg, amin + 2.0 * mg)
+            ii, jj = xp.nonzero(approx <= thr)
+            if ii.size:
+                diff = X[ii + a] - X[jj + a]
+                best = min(best, float(to_numpy((diff * diff).sum(axis=1).min())))
+        out[t] = best
+    return np.sqrt(out)

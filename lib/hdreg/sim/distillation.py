@@ -12,6 +12,13 @@ per-trial summaries come back as NumPy arrays.
   ground-truth samples; a student (all features) is fitted on ``n`` fresh inputs labelled by the
   teacher, and, on the same inputs, on ground-truth labels (the strong-label baseline).
 * :func:`digits_weak_to_strong`: the same protocol on scikit-learn's bundled digits data set.
+
+With ``conditional=True`` the two simulators return, per trial, the risk *conditioned on the designs*:
+the label noise is integrated exactly and the risk is averaged over the signs of the coordinates of
+:math:`\beta_\star` (and of the surrogate), a symmetry of the Gaussian design with diagonal
+:math:`\Sigma` (:func:`sign_averaged_risk`). Its mean over trials estimates the same expected risk
+with a much smaller Monte-Carlo error, because the quadratic forms in the noise and the cross terms
+between eigen-directions, which dominate the per-trial fluctuations, are averaged exactly.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from ..profiles import progress
 from .ridge import _chunk
 
 __all__ = ["SurrogateSim", "simulate_surrogate_target", "TwoStageSim", "simulate_two_stage",
-           "DigitsW2S", "digits_weak_to_strong"]
+           "DigitsW2S", "digits_weak_to_strong", "sign_averaged_risk"]
 
 
 def _ridge_batch(xp, X, Y, nlam):
@@ -83,11 +90,14 @@ class SurrogateSim:
 
 def simulate_surrogate_target(spectrum, beta_star, surrogates, n: int, noise_var: float, trials: int,
                               lams=0.0, seed: int = 0, return_mean_coef: bool = False,
-                              desc: str = "surrogate-to-target") -> SurrogateSim:
+                              desc: str = "surrogate-to-target", conditional: bool = False) -> SurrogateSim:
     r"""Fit ridge (every penalty in ``lams``; ``0`` is min-norm) on ``n`` samples
     :math:`x \sim N(0, \mathrm{diag(spectrum)})`, labels :math:`x^\top\beta^s + \varepsilon`, for each
     row :math:`\beta^s` of ``surrogates`` (shape ``(S, p)`` or ``(p,)``). All surrogates share the design
     and the noise within a trial. Returns the risk :math:`\|\hat\beta - \beta_\star\|_\Sigma^2`.
+
+    ``conditional=True``: the risk given the design, noise integrated and signs averaged (see the
+    module docstring); same expectation, far smaller variance; not with ``return_mean_coef``.
     """
     xp = get_backend().module
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
@@ -109,6 +119,11 @@ def simulate_surrogate_target(spectrum, beta_star, surrogates, n: int, noise_var
     if np.any(lams_h == 0) and n == rank:
         raise ValueError(f"ridgeless (lam = 0) with n = rank(Sigma) = {rank} is the interpolation "
                          "threshold, where the risk has no finite mean; use lam > 0 or n != rank")
+    if conditional:
+        if return_mean_coef:
+            raise ValueError("return_mean_coef is not available with conditional=True")
+        return SurrogateSim(lams_h, _surrogate_conditional(spec_h, b_h, sur, n, sigma**2, trials, lams_h,
+                                                           seed, desc))
     r = min(n, p)
     per_trial = 8 * (2 * n * p + 3 * r * r + 3 * r * S * L + 3 * p * S * L + n * S)
     step = _chunk(per_trial, trials, "simulate_surrogate_target")
@@ -145,7 +160,7 @@ class TwoStageSim(PairedTrials):
 
 def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, trials: int,
                        features=None, lam_teacher: float = 0.0, lams=0.0, target_noise_var: float = 0.0,
-                       seed: int = 0, desc: str = "two-stage") -> TwoStageSim:
+                       seed: int = 0, desc: str = "two-stage", conditional: bool = False) -> TwoStageSim:
     r"""Teacher → student, ``trials`` times.
 
     Teacher: ridge (``lam_teacher``; ``0`` is min-norm) on the features selected by ``features``
@@ -154,6 +169,9 @@ def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, tr
     with every penalty in ``lams`` on all features, fitted on ``n`` fresh inputs labelled
     :math:`x^\top\beta^s + \varepsilon_t` (``Var ε_t = target_noise_var``); on the same inputs it is also
     fitted on ground-truth labels :math:`x^\top\beta_\star + \varepsilon` (the strong-label baseline).
+
+    ``conditional=True``: risks given the designs, with every label noise integrated and the signs of
+    the coordinates of :math:`\beta_\star` averaged (see the module docstring).
     """
     from ..theory.distillation import _features_mask  # noqa: PLC0415
 
@@ -177,6 +195,9 @@ def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, tr
     if np.any(lams_h == 0) and n == rank:
         raise ValueError(f"ridgeless student (lam = 0) with n = rank(Sigma) = {rank} is the "
                          "interpolation threshold; use lam > 0 or n != rank")
+    if conditional:
+        return TwoStageSim(lams_h, *_two_stage_conditional(spec_h, b_h, seen, m, n, sigma**2, sigma_t**2,
+                                                           trials, lam_t, lams_h, seed, desc))
     rt, r = min(m, k), min(n, p)
     per_trial = 8 * (m * p + m * k + 3 * rt * rt + 2 * n * p + 3 * r * r + 8 * p * L + 4 * n)
     step = _chunk(per_trial, trials, "simulate_two_stage")
@@ -277,3 +298,104 @@ def digits_weak_to_strong(splits: int, m: int, n: int, teacher: str = "tree", we
     settings = dict(splits=splits, m=m, n=n, teacher=teacher, weak_size=weak_size,
                     strong_alpha=strong_alpha, gamma=gamma, n_test=n_test, seed=seed)
     return DigitsW2S(*(np.array(out[k]) for k in ("teacher", "student", "strong")), settings)
+
+
+
+# --------------------------------------------------------------------------------------------
+# risks conditioned on the design
+
+
+def sign_averaged_risk(spectrum, A, b, beta_star, N=None, noise_var: float = 0.0):
+    r"""Risk of :math:`\hat\beta = Ab + N\varepsilon` against :math:`\beta_\star`, averaged over the
+    noise :math:`\varepsilon \sim \mathcal N(0, \sigma^2 I)` and over independent random signs of the
+    coordinates (applied to ``b`` and ``beta_star`` together):
+
+    .. math::
+        \sum_i \big[b_i^2 (A^\top\Sigma A)_{ii} - 2 b_i\beta_{\star,i}\lambda_iA_{ii} + \lambda_i\beta_{\star,i}^2\big]
+        + \sigma^2\operatorname{tr}(N^\top\Sigma N).
+
+    ``A`` has shape ``(t, p, p, ...)`` (column ``i`` is the estimate for the labels :math:`Xe_i`),
+    ``N`` shape ``(t, p, q, ...)``; ``b`` is ``(p,)`` or ``(S, p)`` (then the result has an axis of
+    size ``S`` after the trial axis). For a Gaussian design with diagonal :math:`\Sigma` flipping the
+    signs of coordinates leaves the law of the design unchanged, so the mean of this quantity over
+    designs is the expected risk. Works on the backend's arrays; returns an array of the same kind.
+    """
+    xp = get_backend().module
+    spec = xp.asarray(spectrum)
+    p = spec.shape[0]
+    extra = (1,) * (A.ndim - 3)
+    lam_col = spec.reshape((1, p, 1) + extra)
+    quad = (lam_col * A * A).sum(axis=1)  # (t, p, ...): (A^T Sigma A)_ii
+    idx = xp.arange(p)
+    diag = A[:, idx, idx]  # (t, p, ...)
+    bb = xp.asarray(b)
+    single = bb.ndim == 1
+    bb = bb.reshape(1, p) if single else bb
+    bs = xp.asarray(beta_star).reshape(1, p)
+    shape = (1, bb.shape[0], p) + extra
+    lam = spec.reshape((1, 1, p) + extra)
+    out = ((bb * bb).reshape(shape) * quad[:, None]
+           - 2.0 * (bb * bs).reshape(shape) * lam * diag[:, None]
+           + (lam * bs.reshape((1, 1, p) + extra) ** 2)).sum(axis=2)  # (t, S, ...)
+    if N is not None and noise_var > 0:
+        out = out + noise_var * (spec.reshape((1, p, 1) + extra) * N * N).sum(axis=(1, 2))[:, None]
+    return out[:, 0] if single else out
+
+
+def _surrogate_conditional(spec_h, b_h, sur, n, noise_var, trials, lams_h, seed, desc):
+    xp = get_backend().module
+    p, L = spec_h.size, lams_h.size
+    per_trial = 8 * (2 * n * p + 3 * min(n, p) ** 2 + 4 * p * (p + n) * L + n * (p + n))
+    step = _chunk(per_trial, trials, "simulate_surrogate_target (conditional)")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    nlam = xp.asarray(n * lams_h)
+    sur_d, b_d = xp.asarray(sur), xp.asarray(b_h)
+    eye = xp.eye(n)
+    gen = rng(seed)
+    risks = []
+    for start in progress(range(0, trials, step), desc=desc):
+        t = min(step, trials - start)
+        X = gen.standard_normal((t, n, p), dtype=xp.float64) * sqrt_spec
+        Y = xp.concatenate([X, xp.broadcast_to(eye, (t, n, n))], axis=2)
+        B = _ridge_batch(xp, X, Y, nlam)  # (t, p, p + n, L)
+        r = sign_averaged_risk(spec, B[:, :, :p], sur_d, b_d, B[:, :, p:], noise_var)  # (t, S, L)
+        risks.append(to_numpy(r))
+    return np.concatenate(risks)
+
+
+def _two_stage_conditional(spec_h, b_h, seen, m, n, noise_var, target_noise_var, trials, lam_t, lams_h,
+                           seed, desc):
+    xp = get_backend().module
+    p, k, L = spec_h.size, int(seen.sum()), lams_h.size
+    per_trial = 8 * (m * p + m * (p + m) + 2 * k * (p + m) + p * (p + m) + 2 * n * p
+                     + n * (2 * p + m + n) + 4 * p * (2 * p + m + n) * L)
+    step = _chunk(per_trial, trials, "simulate_two_stage (conditional)")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    b_star = xp.asarray(b_h)
+    seen_idx = xp.asarray(np.flatnonzero(seen))
+    nlam_t = xp.asarray(np.array([m * lam_t]))
+    nlam = xp.asarray(n * lams_h)
+    gen = rng(seed)
+    teach, stud, strong = [], [], []
+    for start in progress(range(0, trials, step), desc=desc):
+        t = min(step, trials - start)
+        Xt = gen.standard_normal((t, m, p), dtype=xp.float64) * sqrt_spec
+        Yt = xp.concatenate([Xt, xp.broadcast_to(xp.eye(m), (t, m, m))], axis=2)
+        Bs = _ridge_batch(xp, Xt[:, :, seen_idx], Yt, nlam_t)[:, :, :, 0]  # (t, k, p + m)
+        T = xp.zeros((t, p, p + m))
+        T[:, seen_idx] = Bs
+        teach.append(to_numpy(sign_averaged_risk(spec, T[:, :, :p, None], b_star, b_star,
+                                                 T[:, :, p:, None], noise_var)[:, 0]))
+        X = gen.standard_normal((t, n, p), dtype=xp.float64) * sqrt_spec
+        Y = xp.concatenate([X @ T, X, xp.broadcast_to(xp.eye(n), (t, n, n))], axis=2)
+        B = _ridge_batch(xp, X, Y, nlam)  # (t, p, 2p + m + n, L)
+        own = B[:, :, 2 * p + m:]
+        stud_r = sign_averaged_risk(spec, B[:, :, :p], b_star, b_star, B[:, :, p:p + m], noise_var)
+        if target_noise_var > 0:
+            stud_r = stud_r + target_noise_var * (spec[None, :, None, None] * own * own).sum(axis=(1, 2))
+        strong_r = sign_averaged_risk(spec, B[:, :, p + m:2 * p + m], b_star, b_star, own, noise_var)
+        stud.append(to_numpy(stud_r))
+        strong.append(to_numpy(strong_r))
+    return np.concatenate(teach), np.concatenate(stud), np.concatenate(strong)

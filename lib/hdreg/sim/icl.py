@@ -31,7 +31,7 @@ from ..profiles import progress
 from ..theory.icl import context_second_moment, icl_loss
 from .ridge import _chunk
 
-__all__ = ["gram_times", "sample_contexts", "PretrainSGD", "pretrain_sgd", "TTTSim", "simulate_ttt",
+__all__ = ["gram_times", "sample_contexts", "prompt_losses", "PretrainSGD", "pretrain_sgd", "TTTSim", "simulate_ttt",
            "simulate_ttt_multistep"]
 
 
@@ -77,6 +77,41 @@ def sample_contexts(sigma_x, betas, n: int, noise_var: float = 0.0, seed: int = 
         raise ValueError(f"betas must have shape (..., {sx.shape[0]}), got {b.shape}")
     gen = rng(seed)
     return to_numpy(gram_times(gen, xp, xp.asarray(_sqrtm(sx)), xp.asarray(b), n, sd))
+
+
+def prompt_losses(W, sigma_x, sigma_beta, n: int, noise_var: float = 0.0, prompts: int = 1000,
+                  seed: int = 0, beta=None) -> np.ndarray:
+    r"""Loss of the bilinear predictor :math:`\hat y = x^\top W u` on ``prompts`` fresh prompts.
+
+    Each prompt draws a task :math:`\beta\sim\mathcal N(0,\Sigma_\beta)` (or uses the fixed task
+    ``beta``, shape ``(d,)``, when given; ``sigma_beta`` is then ignored) and a context of ``n`` pairs
+    with label noise ``noise_var`` (:func:`sample_contexts`); the query is averaged analytically, so
+    the loss of one prompt is :math:`(\beta - Wu)^\top\Sigma_x(\beta - Wu) + \sigma^2`. Returns the
+    per-prompt losses (NumPy, shape ``(prompts,)``), whose mean estimates the ICL loss
+    (``hdreg.theory.icl.icl_loss``, or ``fixed_task_loss`` for a fixed task). Tasks use the stream
+    ``2 * seed``, contexts the stream ``2 * seed + 1``.
+    """
+    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    d = sx.shape[0]
+    Wh = np.asarray(W, dtype=float)
+    if Wh.shape != (d, d) or not np.all(np.isfinite(Wh)):
+        raise ValueError(f"W must be a finite ({d}, {d}) matrix, got shape {Wh.shape}")
+    prompts = _validate.positive_int(prompts, "prompts")
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    if beta is None:
+        sb = np.asarray(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
+        if sb.shape != sx.shape:
+            raise ValueError(f"sigma_beta must have shape {sx.shape}, got {sb.shape}")
+        z = to_numpy(rng(2 * seed).standard_normal((prompts, d)))
+        betas = z @ _sqrtm(sb)
+    else:
+        b = np.asarray(beta, dtype=float)
+        if b.shape != (d,) or not np.all(np.isfinite(b)):
+            raise ValueError(f"beta must be a finite vector of length {d}, got shape {b.shape}")
+        betas = np.broadcast_to(b, (prompts, d))
+    u = sample_contexts(sx, betas, n, s2, seed=2 * seed + 1)
+    err = betas - u @ Wh.T
+    return np.einsum("ti,ij,tj->t", err, sx, err) + s2
 
 
 # --------------------------------------------------------------------------- SGD pretraining

@@ -34,6 +34,8 @@ __all__ = [
     "sample_pool",
     "random_feature_map",
     "ridge_classifier_accuracy",
+    "ridge_classifier_cv",
+    "CV_LAMS",
     "DigitsStudy",
     "run_digits_study",
 ]
@@ -303,6 +305,77 @@ def ridge_classifier_accuracy(X_train, y_train, X_test, y_test, lam: float) -> f
     return float(np.mean(pred == y_test))
 
 
+#: The penalty grid searched by :func:`ridge_classifier_cv` (normalised convention).
+CV_LAMS = np.geomspace(1e-4, 10.0, 11)
+
+
+def _standardise(X_train, X_test):
+    mu = X_train.mean(axis=0)
+    sd = X_train.std(axis=0) + 1e-8
+    return (X_train - mu) / sd, (X_test - mu) / sd
+
+
+def _ridge_path_scores(A, Y, B, lams):
+    """Scores ``B @ W(lam)`` of one-vs-rest ridge for every penalty, shape ``(L, m, classes)``, from
+    one eigendecomposition of the smaller Gram matrix of ``A`` (centred one-hot targets ``Y``)."""
+    n, d = A.shape
+    nl = n * np.asarray(lams, float)
+    if n >= d:
+        w, V = np.linalg.eigh(A.T @ A)
+        c = V.T @ (A.T @ Y)                                   # (d, classes)
+        BV = B @ V
+        return np.stack([BV @ (c / (w + t)[:, None]) for t in nl])
+    w, U = np.linalg.eigh(A @ A.T)
+    c = U.T @ Y
+    BU = (B @ A.T) @ U
+    return np.stack([BU @ (c / (w + t)[:, None]) for t in nl])
+
+
+def _onehot(y, classes):
+    Y = (y[:, None] == classes[None, :]).astype(float)
+    return Y - Y.mean(axis=0)
+
+
+@_single_threaded
+def ridge_classifier_cv(X_train, y_train, X_test, y_test, lams=None, folds: int = 3,
+                        validate=None, seed: int = 0):
+    """Test accuracy of one-vs-rest ridge (as :func:`ridge_classifier_accuracy`) with the penalty
+    chosen by ``folds``-fold cross-validation on the training set. Returns ``(accuracy, lam)``.
+
+    ``validate`` (boolean mask over the training rows, default all) names the rows that may serve as
+    validation rows: with real plus synthetic training data, validating on the real rows only scores
+    each penalty on the distribution of the test set; the other rows always stay in training. Features
+    are standardised with the statistics of the whole training set (a negligible leak that lets one
+    Gram matrix per fold serve the whole penalty grid ``lams``, default :data:`CV_LAMS`).
+    """
+    lams = CV_LAMS if lams is None else np.asarray(_validate.penalties(lams), float)
+    folds = _validate.positive_int(folds, "folds")
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2, got {folds}")
+    X_train = np.asarray(X_train, float)
+    y_train = np.asarray(y_train)
+    n = X_train.shape[0]
+    validate = np.ones(n, bool) if validate is None else np.asarray(validate, bool)
+    if validate.shape != (n,):
+        raise ValueError(f"validate must be a boolean mask of length {n}, got shape {validate.shape}")
+    cand = np.flatnonzero(validate)
+    if cand.size < folds:
+        raise ValueError(f"need at least folds = {folds} validation rows, got {cand.size}")
+    A, B = _standardise(X_train, np.asarray(X_test, float))
+    classes = np.unique(y_train)
+    gen = np.random.default_rng(seed)
+    fold_of = np.full(n, -1)
+    fold_of[cand] = gen.permutation(cand.size) % folds
+    correct = np.zeros(len(lams))
+    for k in range(folds):
+        va = fold_of == k
+        tr = ~va
+        scores = _ridge_path_scores(A[tr], _onehot(y_train[tr], classes), A[va], lams)
+        correct += (classes[np.argmax(scores, axis=2)] == y_train[va][None, :]).sum(axis=1)
+    best = float(lams[int(np.argmax(correct))])   # ties go to the smallest penalty
+    return ridge_classifier_accuracy(X_train, y_train, X_test, y_test, best), best
+
+
 @dataclass
 class DigitsStudy:
     """Accuracies (in %) of the digits study: ``acc[paradigm][method]`` is an array over seeds;
@@ -313,6 +386,10 @@ class DigitsStudy:
     acc: dict
     picked: dict = field(default_factory=dict)
     cov_gap: dict = field(default_factory=dict)
+    #: rows of ``acc`` that are references, not selection methods (e.g. ``"all real"``)
+    references: list = field(default_factory=list)
+    #: ``lams[paradigm][method]``: the penalty used per seed (cross-validated when ``lam="cv"``)
+    lams: dict = field(default_factory=dict)
 
     def mean_se(self, paradigm, method):
         a = np.asarray(self.acc[paradigm][method], dtype=float)
@@ -325,7 +402,7 @@ class DigitsStudy:
             f"{pa}: accuracy (%) | {pa}: {reference} − method" for pa in self.paradigms) + " |"
         rule = "|---" * (1 + 2 * len(self.paradigms)) + "|"
         rows = [head, rule]
-        for m in self.methods:
+        for m in list(self.methods) + list(self.references):
             cells = []
             for pa in self.paradigms:
                 mu, se = self.mean_se(pa, m)
@@ -346,7 +423,7 @@ class DigitsStudy:
 
 def run_digits_study(seeds, real_per_class: int = 10, pool_per_class: int = 60,
                      select_per_class: int = 40, n_components: int = 12, width: int = 400,
-                     lam: float = 1e-2, test_fraction: float = 0.4) -> DigitsStudy:
+                     lam=1e-2, test_fraction: float = 0.4, all_real: bool = False) -> DigitsStudy:
     """Run the digits study for every seed in ``seeds``.
 
     Per seed: split scikit-learn's digits into a test set, a generator-training set and a small
@@ -356,14 +433,32 @@ def run_digits_study(seeds, real_per_class: int = 10, pool_per_class: int = 60,
     selected synthetic and record the test accuracy. Methods: ``real only``, ``random``,
     ``centre``, ``k-means``, ``clusters`` and ``covariance`` (see :mod:`hdreg.selection`), all selecting
     in the PCA space (``n_components``) of the real data.
+
+    ``lam`` is the ridge penalty of both paradigms, or ``"cv"`` to choose it per seed, method and
+    paradigm by 3-fold cross-validation over :data:`CV_LAMS`, validating on real rows only (see
+    :func:`ridge_classifier_cv`). ``all_real=True`` adds the reference ``"all real"``: the classifier
+    trained on every real training image (the small real set and the images the generators were
+    fitted on), with no synthetic data.
     """
+    if not (isinstance(lam, str) and lam == "cv"):
+        lam = float(_validate.nonneg(lam, "lam"))
     with single_threaded_blas():  # every matrix here is small
         return _digits_study(seeds, real_per_class, pool_per_class, select_per_class, n_components,
-                             width, lam, test_fraction)
+                             width, lam, test_fraction, all_real)
+
+
+def _fit_and_score(Xtr, ytr, Xte, yte, lam, n_real, seed):
+    """Accuracy (%) and penalty of one training run (``lam`` a number, or ``"cv"``)."""
+    if isinstance(lam, str):
+        val = np.zeros(len(ytr), bool)
+        val[:n_real] = True                                  # real rows come first
+        acc, best = ridge_classifier_cv(Xtr, ytr, Xte, yte, validate=val, seed=seed)
+        return 100 * acc, best
+    return 100 * ridge_classifier_accuracy(Xtr, ytr, Xte, yte, lam), lam
 
 
 def _digits_study(seeds, real_per_class, pool_per_class, select_per_class, n_components, width, lam,
-                  test_fraction):
+                  test_fraction, all_real):
     from sklearn.datasets import load_digits  # noqa: PLC0415
 
     from .. import selection as sel  # noqa: PLC0415
@@ -372,7 +467,9 @@ def _digits_study(seeds, real_per_class, pool_per_class, select_per_class, n_com
     X_all = X_all.astype(float)
     methods = ["real only", "random", "centre", "k-means", "clusters", "covariance"]
     paradigms = ["pixels (from scratch)", "random-feature probe"]
-    acc = {pa: {m: [] for m in methods} for pa in paradigms}
+    refs = ["all real"] if all_real else []
+    acc = {pa: {m: [] for m in methods + refs} for pa in paradigms}
+    lam_used = {pa: {m: [] for m in methods + refs} for pa in paradigms}
     picked = {m: {} for m in methods[1:]}
     cov_gap = {m: [] for m in methods[1:]}
     feats = random_feature_map(X_all.shape[1], width, seed=12345)
@@ -388,9 +485,12 @@ def _digits_study(seeds, real_per_class, pool_per_class, select_per_class, n_com
         Xr, yr = X_all[real], y_all[real]
         chosen = sel.select_per_class(Xr, yr, Xp, yp, select_per_class, methods[1:],
                                       n_components=n_components, seed=seed)
-        for m in methods:
+        for m in methods + refs:
             if m == "real only":
                 Xtr, ytr = Xr, yr
+            elif m == "all real":
+                Xtr = np.vstack([Xr, X_all[gen_train]])
+                ytr = np.concatenate([yr, y_all[gen_train]])
             else:
                 idx = chosen[m]
                 Xtr, ytr = np.vstack([Xr, Xp[idx]]), np.concatenate([yr, yp[idx]])
@@ -398,9 +498,14 @@ def _digits_study(seeds, real_per_class, pool_per_class, select_per_class, n_com
                 for nm, ct in zip(names, counts):
                     picked[m][nm] = picked[m].get(nm, 0) + int(ct)
                 cov_gap[m].append(sel.covariance_gap(Xr, yr, Xp[idx], yp[idx], n_components))
-            acc[paradigms[0]][m].append(
-                100 * ridge_classifier_accuracy(Xtr, ytr, X_all[test], y_all[test], lam))
-            acc[paradigms[1]][m].append(
-                100 * ridge_classifier_accuracy(feats(Xtr), ytr, feats(X_all[test]), y_all[test], lam))
+            n_real = len(ytr) if m == "all real" else len(yr)
+            for pa, f in ((paradigms[0], None), (paradigms[1], feats)):
+                a, lm = _fit_and_score(Xtr if f is None else f(Xtr), ytr,
+                                       X_all[test] if f is None else f(X_all[test]), y_all[test],
+                                       lam, n_real, seed)
+                acc[pa][m].append(a)
+                lam_used[pa][m].append(lm)
     acc = {pa: {m: np.array(v) for m, v in d.items()} for pa, d in acc.items()}
-    return DigitsStudy(methods, paradigms, acc, picked, {m: np.array(v) for m, v in cov_gap.items()})
+    lam_used = {pa: {m: np.array(v) for m, v in d.items()} for pa, d in lam_used.items()}
+    return DigitsStudy(methods, paradigms, acc, picked, {m: np.array(v) for m, v in cov_gap.items()},
+                       refs, lam_used)

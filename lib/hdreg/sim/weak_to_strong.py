@@ -17,6 +17,14 @@ Batched over trials under :func:`hdreg.sim.ridge.memory_budget`, on the active b
 batched eigendecompositions run with single-threaded BLAS (through ``threadpoolctl``, when installed):
 for these small matrices threads bring nothing, and on a loaded two-core machine a multi-threaded
 OpenBLAS made the same call about 100 times slower (measured: 0.23 s against 26 s).
+
+With ``conditional=True`` every per-trial risk is conditioned on the designs and the features: the
+label noise is integrated exactly and the risk is averaged over the signs of the coordinates of
+:math:`\beta_\star` (the law of the Gaussian inputs with diagonal Σ, of Gaussian features and of
+ReLU features on isotropic inputs is unchanged by flipping the signs of coordinates). The mean over
+trials estimates the same expected risk with a far smaller Monte-Carlo error (see
+:func:`hdreg.sim.distillation.sign_averaged_risk`); each trial costs more (one label column per
+input direction and per noise coordinate).
 """
 
 from __future__ import annotations
@@ -88,6 +96,21 @@ class _Map:
         lin = (c[..., None] * W).sum(axis=1) / np.sqrt(self.p)
         return quad - 2.0 * lin + signal
 
+    def risk_columns(self, W, spec, targets):
+        """Excess risk of each column of ``W`` (t, dim, C, L) against ``x^T targets[:, c]``; (t, C, L)."""
+        xp = self.xp
+        if self.p is None or self.kind == "linear":
+            B = W if self.p is None else xp.einsum("tdp,tpcl->tdcl", self.F, W) / np.sqrt(self.p)
+            err = B - targets[None, :, :, None]
+            return (spec[None, :, None, None] * err * err).sum(axis=1)
+        t, p, C, L = W.shape
+        K = _relu_kernel((self.F.transpose(0, 2, 1) @ self.F) / self.D, xp)
+        quad = (W * (K @ W.reshape(t, p, C * L)).reshape(t, p, C, L)).sum(axis=1) / self.p
+        c = 0.5 * np.sqrt(self.s) * (self.F.transpose(0, 2, 1) @ targets) / np.sqrt(self.D)  # (t, p, C)
+        lin = (c[..., None] * W).sum(axis=1) / np.sqrt(self.p)
+        signal = (spec[:, None] * targets * targets).sum(axis=0)  # (C,)
+        return quad - 2.0 * lin + signal[None, :, None]
+
 
 def _single_thread_blas(xp):
     """Single-threaded BLAS for the NumPy backend (a no-op for CuPy or without threadpoolctl)."""
@@ -106,11 +129,12 @@ def _p(value, name):
 
 def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: float, n_student: int,
                  lams, trials: int, p_teacher=None, p_student=None, features: str = "linear",
-                 seed: int = 0, desc: str = "teacher -> student") -> W2SSim:
+                 seed: int = 0, desc: str = "teacher -> student", conditional: bool = False) -> W2SSim:
     r"""Simulate teacher → student ``trials`` times (see the module docstring).
 
     Compare with :func:`hdreg.theory.weak_to_strong.student_risk` (for ``"relu"`` through
-    :func:`hdreg.theory.random_features.relu_gaussian_equivalent`).
+    :func:`hdreg.theory.random_features.relu_gaussian_equivalent`). ``conditional=True`` returns
+    risks conditioned on the designs and features (module docstring): same mean, smaller variance.
     """
     xp = get_backend().module
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
@@ -143,6 +167,9 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
                          "features sits on the interpolation threshold; use lam > 0")
     dt, ds = (D if p_t is None else p_t), (D if p_s is None else p_s)
     L = lams_h.size
+    if conditional:
+        return W2SSim(lams_h, *_w2s_conditional(spec_h, b_h, sigma**2, n_t, lam_t, n_s, lams_h, trials,
+                                                p_t, p_s, features, seed, desc))
     per_trial = 8 * (n_t * D + n_s * D + 2 * D * (dt + ds) + n_t * dt + n_s * ds
                      + 3 * min(n_t, dt) ** 2 + 3 * min(n_s, ds) ** 2 + 6 * max(ds, D) * L
                      + (2 * ds * ds + 2 * dt * dt if features == "relu" else 0))
@@ -172,3 +199,46 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
             stud.append(to_numpy(fs.risk(W[:, :, 0, :], spec, b_star, signal)))
             orac.append(to_numpy(fs.risk(W[:, :, 1, :], spec, b_star, signal)))
     return W2SSim(lams_h, np.concatenate(teach), np.concatenate(stud), np.concatenate(orac))
+
+
+def _w2s_conditional(spec_h, b_h, noise_var, n_t, lam_t, n_s, lams_h, trials, p_t, p_s, features, seed,
+                     desc):
+    """Per-trial risks given designs and features: noise integrated, signs of beta averaged."""
+    xp = get_backend().module
+    D, L = spec_h.size, lams_h.size
+    dt, ds = (D if p_t is None else p_t), (D if p_s is None else p_s)
+    Ct, C = D + n_t, 2 * D + n_t + n_s
+    per_trial = 8 * (n_t * (D + dt + Ct) + n_s * (D + ds + C) + 2 * D * (dt + ds) + 3 * dt * Ct
+                     + 3 * min(n_t, dt) ** 2 + 3 * min(n_s, ds) ** 2 + 4 * max(ds, D) * C * L
+                     + (2 * ds * ds + 2 * dt * dt if features == "relu" else 0))
+    step = _chunk(per_trial, trials, "simulate_w2s (conditional)")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    w_sig = xp.asarray(b_h * b_h)
+    s_iso = float(spec_h[0])
+    nlam_t = xp.asarray(np.array([n_t * lam_t]))
+    nlam = xp.asarray(n_s * lams_h)
+    tgt_t = xp.concatenate([xp.eye(D), xp.zeros((D, n_t))], axis=1)  # (D, D + n_t)
+    tgt_o = xp.concatenate([xp.eye(D), xp.zeros((D, n_s))], axis=1)
+
+    def combine(cols, n_noise):  # (t, D + n_noise, L) -> (t, L)
+        return (w_sig[None, :, None] * cols[:, :D]).sum(axis=1) + noise_var * cols[:, D:].sum(axis=1)
+
+    gen = rng(seed)
+    teach, stud, orac = [], [], []
+    with _single_thread_blas(xp):
+        for start in progress(range(0, trials, step), desc=desc):
+            t = min(step, trials - start)
+            Xt = gen.standard_normal((t, n_t, D), dtype=xp.float64) * sqrt_spec
+            ft = _Map(xp, gen, t, D, p_t, features, s_iso)
+            Yt = xp.concatenate([Xt, xp.broadcast_to(xp.eye(n_t), (t, n_t, n_t))], axis=2)
+            Wt = _ridge_batch(xp, ft(Xt), Yt, nlam_t)  # (t, dt, D + n_t, 1)
+            teach.append(to_numpy(combine(ft.risk_columns(Wt, spec, tgt_t), n_t)[:, 0]))
+            Xs = gen.standard_normal((t, n_s, D), dtype=xp.float64) * sqrt_spec
+            fs = _Map(xp, gen, t, D, p_s, features, s_iso)
+            Ys = xp.concatenate([ft(Xs) @ Wt[:, :, :, 0], Xs, xp.broadcast_to(xp.eye(n_s), (t, n_s, n_s))],
+                                axis=2)
+            W = _ridge_batch(xp, fs(Xs), Ys, nlam)  # (t, ds, C, L)
+            stud.append(to_numpy(combine(fs.risk_columns(W[:, :, :Ct], spec, tgt_t), n_t)))
+            orac.append(to_numpy(combine(fs.risk_columns(W[:, :, Ct:], spec, tgt_o), n_s)))
+    return np.concatenate(teach), np.concatenate(stud), np.concatenate(orac)

@@ -3,8 +3,8 @@
 One module per topic, each documenting the equations it implements and the chapter deriving them.
 """
 
-from . import (distillation, icl, isotropic, marchenko_pastur, random_features, ridge, scaling,
+from . import (distillation, gradient_flow, icl, isotropic, marchenko_pastur, random_features, ridge, scaling,
                spectral, synthetic, ttt, weak_to_strong)
 
 __all__ = ["ridge", "isotropic", "marchenko_pastur", "scaling", "random_features", "distillation",
-           "weak_to_strong", "icl", "ttt", "synthetic", "spectral"]
+           "weak_to_strong", "icl", "ttt", "synthetic", "spectral", "gradient_flow"]

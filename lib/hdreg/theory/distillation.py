@@ -43,6 +43,7 @@ __all__ = [
     "surrogate_risk_terms",
     "optimal_surrogate",
     "optimal_surrogate_risk",
+    "numerical_optimal_ratio",
     "amplification_threshold",
     "mask_threshold",
     "optimal_mask",
@@ -188,6 +189,37 @@ def optimal_surrogate(spectrum, beta_star, n, lam=0.0):
     denom = s * s + c * om * om
     weight = np.where(spec > 0, s / np.where(spec > 0, denom, 1.0), 0.0)
     return weight * b_star
+
+
+def numerical_optimal_ratio(spectrum, beta_star, n, directions, lam=0.0):
+    r"""Minimise :func:`surrogate_risk` over one coordinate :math:`eta^s_i` at a time, without the
+    closed form of :func:`optimal_surrogate`; returns :math:`rg\min/eta_{\star,i}` per direction.
+
+    The other coordinates are held at :math:`eta_\star`. The risk is a quadratic in each coordinate
+    (eq. ``eq-surrogate-risk``), so the parabola through its values at :math:`eta^s_i = ueta_{\star,i}`,
+    :math:`u \in \{0, 1, 2\}`, is exact and its vertex is the minimiser. ``directions`` are 0-based
+    indices of directions with :math:`\lambda_i > 0` and :math:`eta_{\star,i} 
+e 0`.
+    """
+    spec = _host_spectrum(spectrum)
+    b_star = _host_vector(beta_star, spec, "beta_star")
+    idx = np.atleast_1d(np.asarray(directions))
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"directions must be a non-empty 1-D array of integer indices, got {directions!r}")
+    if np.any(idx < 0) or np.any(idx >= spec.size):
+        raise ValueError(f"directions must lie in [0, {spec.size - 1}], got {idx}")
+    if np.any(spec[idx] <= 0) or np.any(b_star[idx] == 0):
+        raise ValueError("directions must have a positive eigenvalue and a non-zero beta_star entry")
+    out = np.empty(idx.size)
+    for j, i in enumerate(idx):
+        r = []
+        for u in (0.0, 1.0, 2.0):
+            b = b_star.copy()
+            b[i] = u * b_star[i]
+            r.append(surrogate_risk(spec, b_star, b, n, 0.0, lam))
+        a = (r[2] - 2 * r[1] + r[0]) / 2
+        out[j] = -(r[1] - r[0] - a) / (2 * a)
+    return out
 
 
 def optimal_surrogate_risk(spectrum, beta_star, n, noise_var, lam=0.0) -> float:
