@@ -40,6 +40,10 @@ def test_student_text_removes_solutions_and_stubs_scaffolds():
     graded = [b for b in blocks if {cw.SCAFFOLD_TAG, cw.CHECK_TAG} & set(cw.cell_tags(b))]
     assert len(graded) == 4
     assert all(cw.ALLOW_ERROR_TAG in cw.cell_tags(b) for b in graded)
+    # a later cell that uses a student's answer may fail too; the cells before the exercises may not
+    uses = [b for b in blocks if "predicted_risk(2.0)" in "\n".join(b.body(student.split("\n")))]
+    assert len(uses) == 1 and cw.ALLOW_ERROR_TAG in cw.cell_tags(uses[0])
+    assert sum(cw.ALLOW_ERROR_TAG in cw.cell_tags(b) for b in blocks) == 5
     assert "points: 2" in student  # other cell options are kept
     # the stub keeps the indentation of the markers
     assert "    " + cw.STUB in student

@@ -153,6 +153,7 @@ def student_text(text: str) -> tuple[str, Solutions]:
         removed.prose.append("\n".join(lines[s.start:e.end + 1]))
         drop.update(range(s.start, e.end + 1))
 
+    answers: set[str] = set()  # names that scaffold cells define (the student's answers)
     for b in flat:
         if b.name == "solution":
             removed.prose.append("\n".join(b.body(lines)))
@@ -162,11 +163,14 @@ def student_text(text: str) -> tuple[str, Solutions]:
         elif b.name == "code-cell":
             tags = cell_tags(b)
             if SCAFFOLD_TAG in tags:
+                answers |= defined_names("\n".join(b.body(lines)))
                 new_body, answer = _stub_scaffold(b.body(lines), b.start + 1)
                 if answer:
                     removed.code.append(answer)
                 replace[b.start] = _with_tag(lines, b, ALLOW_ERROR_TAG) + new_body
-            elif CHECK_TAG in tags:
+            elif CHECK_TAG in tags or (answers & used_names("\n".join(b.body(lines)))):
+                # A check, or any later cell that uses a student's answer (e.g. a plot of it), can
+                # only run once the answer is written: it may fail in the student edition.
                 replace[b.start] = _with_tag(lines, b, ALLOW_ERROR_TAG) + b.body(lines)
 
     out: list[str] = []
@@ -185,6 +189,40 @@ def student_text(text: str) -> tuple[str, Solutions]:
     # Collapse the blank lines left where blocks were removed.
     result = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
     return result, removed
+
+
+def _parse(code: str):
+    import ast
+
+    # IPython magics and shell escapes are not Python: blank them out before parsing.
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in code.split("\n"))
+    try:
+        return ast.parse(code)
+    except SyntaxError:
+        return None
+
+
+def defined_names(code: str) -> set[str]:
+    """Top-level names a cell defines (functions, classes, assignments)."""
+    import ast
+
+    tree = _parse(code)
+    out: set[str] = set()
+    for node in tree.body if tree else []:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                out |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return out
+
+
+def used_names(code: str) -> set[str]:
+    import ast
+
+    tree = _parse(code)
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} if tree else set()
 
 
 def _stub_scaffold(body: list[str], lineno: int) -> tuple[list[str], str]:
