@@ -162,3 +162,40 @@ def test_grade_solved_untouched_and_one_wrong_answer(notebooks, tmp_path):
     assert any(re.match(r"^-- ex-toy-edges-check\s+0/2$", x) for x in blocks["wrong"])
     assert any(re.match(r"^ok ex-toy-risk-check\s+1/1$", x) for x in blocks["wrong"])
     assert lines[-1].startswith("score: ")
+
+
+def test_short_messages_in_a_kernel():
+    """A failed check and an unanswered scaffold print one line; other errors keep a traceback."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    cells = [
+        "from hdreg.exercises import ExerciseError, attempt\n"
+        "def f():\n    raise NotImplementedError('your answer here')",
+        "attempt(f)",                                        # check of an unanswered scaffold
+        "raise ExerciseError('not yet: the sign is wrong')",  # a failed check
+        "f()",                                               # a cell that uses the answer
+        "raise NotImplementedError('something else')",       # not ours: full traceback
+        "print('still running')",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    env_path = os.pathsep.join([str(ROOT / "lib"), os.environ.get("PYTHONPATH", "")])
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = env_path
+    try:
+        NotebookClient(nb, allow_errors=True, timeout=120, kernel_name="python3").execute()
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = old
+    out = [c.outputs for c in nb.cells]
+    for k in (1, 2, 3):
+        assert len(out[k]) == 1 and out[k][0].output_type == "error"
+        assert len(out[k][0].traceback) == 1
+    assert out[1][0].traceback[0].startswith("NotAnswered: not answered yet")
+    assert out[2][0].traceback == ["ExerciseError: not yet: the sign is wrong"]
+    assert "not answered yet" in out[3][0].traceback[0]
+    assert out[4][0].ename == "NotImplementedError" and len(out[4][0].traceback) > 1
+    assert out[5][0].text == "still running\n"
