@@ -36,17 +36,31 @@ def _context(app):
     return app._hdreg_nb_ctx
 
 
-def add_ipynb_download(app, pagename, templatename, context, doctree):
+def _executed(app, pagename):
+    executed = Path(app.outdir).parent / "jupyter_execute" / (pagename + ".ipynb")
+    source = Path(app.env.doc2path(pagename))
+    if executed.exists() and source.suffix == ".md":
+        return executed, source
+    return None
+
+
+def offer_ipynb_download(app, pagename, templatename, context, doctree):
+    """Before the theme builds the download menu (priority 501): list the notebook in it."""
+    if doctree is not None and app.builder.format == "html" and _executed(app, pagename):
+        context["ipynb_source"] = pagename + ".ipynb"
+
+
+def write_ipynb_download(app, pagename, templatename, context, doctree):
+    """After the theme (which, with launch buttons on, copies the raw executed notebook to the same
+    place at priority 501): write the rendered notebook."""
     import nbformat
     import jupytext
     import notebooks as nbr
 
-    if doctree is None or app.builder.format != "html":
+    found = _executed(app, pagename) if doctree is not None and app.builder.format == "html" else None
+    if not found:
         return
-    executed = Path(app.outdir).parent / "jupyter_execute" / (pagename + ".ipynb")
-    source = Path(app.env.doc2path(pagename))
-    if not executed.exists() or source.suffix != ".md":
-        return
+    executed, source = found
     labels, cites = _context(app)
     nb = jupytext.read(source, fmt="md:myst")
     ex = nbformat.read(executed, as_version=4)
@@ -55,7 +69,6 @@ def add_ipynb_download(app, pagename, templatename, context, doctree):
     target = Path(app.outdir) / "_sources" / (pagename + ".ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(out, target)
-    context["ipynb_source"] = pagename + ".ipynb"
 
 
 LAUNCH_KEYS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url")
@@ -93,6 +106,7 @@ def colab_opens_the_notebook(app, pagename, templatename, context, doctree):
 def setup(app):
     app.connect("config-inited", launch_only_with_repository, priority=900)
     app.connect("html-page-context", colab_opens_the_notebook, priority=600)
-    # Before sphinx-book-theme's add_header_buttons (priority 501) builds the download menu.
-    app.connect("html-page-context", add_ipynb_download, priority=499)
+    # Around sphinx-book-theme's header buttons (priority 501): see the two functions.
+    app.connect("html-page-context", offer_ipynb_download, priority=499)
+    app.connect("html-page-context", write_ipynb_download, priority=650)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
