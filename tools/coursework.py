@@ -170,7 +170,10 @@ def student_text(text: str) -> tuple[str, Solutions]:
                 replace[b.start] = _with_tag(lines, b, ALLOW_ERROR_TAG) + new_body
             elif CHECK_TAG in tags or (answers & used_names("\n".join(b.body(lines)))):
                 # A check, or any later cell that uses a student's answer (e.g. a plot of it), can
-                # only run once the answer is written: it may fail in the student edition.
+                # only run once the answer is written: it may fail in the student edition, and so
+                # may any cell that uses what such a cell defines.
+                if CHECK_TAG not in tags:
+                    answers |= defined_names("\n".join(b.body(lines)))
                 replace[b.start] = _with_tag(lines, b, ALLOW_ERROR_TAG) + b.body(lines)
 
     out: list[str] = []
