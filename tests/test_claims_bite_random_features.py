@@ -50,6 +50,56 @@ SABOTAGE = {
         "_sr.simulate_rf_path = _off\n",
         "random-feature risk over its deterministic equivalent, pooled over (p, lam)",
     ),
+    # (ell, q) phase diagram: variance exponent (1 - gamma) / alpha instead of 1 - gamma / alpha
+    "phase-variance-exponent": (
+        "import numpy as _np, hdreg.theory.random_features as _rf\n"
+        "def _bad(alpha, r, ell, q):\n"
+        "    ell, q = _np.broadcast_arrays(_np.asarray(ell, float), _np.asarray(q, float))\n"
+        "    g = _np.minimum(ell, alpha * _np.minimum(1.0, q))\n"
+        "    t = _np.stack([q + g * (min(2 * r, 1) - 1 / alpha), 2 * min(r, 1) * g,\n"
+        "                   (1 - g) / alpha])\n"
+        "    rate = t.min(axis=0)\n"
+        "    return rate, _np.argmax(t <= rate + 1e-12, axis=0), g\n"
+        "_rf.rf_phase_rate = _bad\n",
+        "local exponent along (ell, q) rays matches the piecewise rate",
+    ),
+    # (ell, q) phase diagram: nu_2 bounded by p only (forgetting the sample bound n^-alpha)
+    "phase-gamma-without-n-bound": (
+        "import numpy as _np, hdreg.theory.random_features as _rf\n"
+        "def _bad(alpha, r, ell, q):\n"
+        "    ell, q = _np.broadcast_arrays(_np.asarray(ell, float), _np.asarray(q, float))\n"
+        "    g = _np.minimum(ell, alpha * q)\n"
+        "    t = _np.stack([q + g * (min(2 * r, 1) - 1 / alpha), 2 * min(r, 1) * g,\n"
+        "                   1 - g / alpha])\n"
+        "    rate = t.min(axis=0)\n"
+        "    out = (rate, _np.argmax(t <= rate + 1e-12, axis=0), g)\n"
+        "    return tuple(float(x) for x in out) if rate.ndim == 0 else out\n"
+        "_rf.rf_phase_rate = _bad\n",
+        "past ell = alpha with p > n the risk stops decaying",
+    ),
+    # r > 1/2: the feature term without its saturation at r = 1/2 (2r instead of min(2r, 1))
+    "phase-approximation-without-saturation": (
+        "import numpy as _np, hdreg.theory.random_features as _rf\n"
+        "def _bad(alpha, r, ell, q):\n"
+        "    ell, q = _np.broadcast_arrays(_np.asarray(ell, float), _np.asarray(q, float))\n"
+        "    g = _np.minimum(ell, alpha * _np.minimum(1.0, q))\n"
+        "    t = _np.stack([q + g * (2 * r - 1 / alpha), 2 * min(r, 1) * g, 1 - g / alpha])\n"
+        "    rate = t.min(axis=0)\n"
+        "    out = (rate, _np.argmax(t <= rate + 1e-12, axis=0), g)\n"
+        "    return tuple(float(x) for x in out) if rate.ndim == 0 else out\n"
+        "_rf.rf_phase_rate = _bad\n",
+        "r = 0.75: q* features give the approximation-limited rate",
+    ),
+    # single-index target: mu_star^2 = Var g (forgetting to remove the linear part mu_1^2)
+    "single-index-noise-with-linear-part": (
+        "import hdreg.sim.random_features as _sr\n"
+        "_orig = _sr.single_index_coefficients\n"
+        "def _bad(link, points=48001):\n"
+        "    m0, m1, ms2 = _orig(link, points)\n"
+        "    return m0, m1, ms2 + m1 ** 2\n"
+        "_sr.single_index_coefficients = _bad\n",
+        "single-index ReLU target: risk over the equivalent",
+    ),
 }
 
 

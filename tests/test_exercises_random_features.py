@@ -46,3 +46,20 @@ def test_exponent():
         ex.check_features_exponent(lambda a, r: 1 / (2 * a * r + 1))
     with pytest.raises(ExerciseError):
         ex.check_features_exponent(lambda a, r: (1 + a) / (2 * a + 1))
+
+
+def test_few_features_rate():
+    ex.check_few_features_rate(lambda q: 2 * 1.5 * 0.4 * np.asarray(q), 1.5, 0.4)
+    for wrong in (lambda q: 1 - np.asarray(q), lambda q: 0.5 * np.asarray(q), lambda q: 1.0):
+        with pytest.raises(ExerciseError):
+            ex.check_few_features_rate(wrong, 1.5, 0.4)
+
+
+def test_saturated_rate():
+    def ref(a, r):
+        m = min(r, 1.0)
+        return 2 * a * m / (2 * a * m + 1)
+    ex.check_saturated_rate(ref)
+    for wrong in (lambda a, r: 2 * a * r / (2 * a * r + 1), lambda a, r: 0.5):
+        with pytest.raises(ExerciseError):
+            ex.check_saturated_rate(wrong)

@@ -98,3 +98,46 @@ def test_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         simulate_rf_path(**args)
+
+
+# ---- single-index target ---------------------------------------------------------------------------
+
+from hdreg.sim.random_features import simulate_rf_single_index, single_index_coefficients  # noqa: E402
+
+
+def test_single_index_coefficients_relu_and_polynomial():
+    mu0, mu1, ms2 = single_index_coefficients(lambda u: np.maximum(u, 0.0))
+    assert mu0 == pytest.approx(1 / np.sqrt(2 * np.pi), rel=1e-7)
+    assert mu1 == pytest.approx(0.5, rel=1e-7)
+    assert ms2 == pytest.approx(0.25 - 1 / (2 * np.pi), rel=1e-6)
+    mu0, mu1, ms2 = single_index_coefficients(lambda u: u + 0.5 * (u * u - 1))
+    assert (mu0, mu1, ms2) == pytest.approx((0.0, 1.0, 0.5), abs=1e-7)
+
+
+def test_single_index_linear_link_equals_equivalent():
+    i = np.arange(1, 41)
+    spec, beta = i ** -1.5, np.ones(40) / 5
+    nl, eq, (mu0, mu1, ms2) = simulate_rf_single_index(spec, beta, 30, 20, [1e-2], 0.1,
+                                                        lambda u: u, trials=3, seed=1)
+    assert ms2 == pytest.approx(0.0, abs=1e-9) and mu1 == pytest.approx(1.0)
+    np.testing.assert_allclose(nl.risk, eq.risk, rtol=1e-6)
+    again = simulate_rf_single_index(spec, beta, 30, 20, [1e-2], 0.1, lambda u: u, trials=3, seed=1)
+    np.testing.assert_array_equal(nl.risk, again[0].risk)
+
+
+def test_single_index_bad_input():
+    spec, beta = np.ones(10), np.ones(10)
+    with pytest.raises(TypeError, match="link"):
+        single_index_coefficients("relu")
+    with pytest.raises(ValueError, match="link"):
+        single_index_coefficients(lambda u: np.ones(3))
+    with pytest.raises(ValueError, match="points"):
+        single_index_coefficients(np.tanh, points=10)
+    with pytest.raises(ValueError, match="zero signal"):
+        simulate_rf_single_index(spec, np.zeros(10), 5, 4, [0.1], 0.1, np.tanh, trials=2)
+    with pytest.raises(ValueError, match="noise_var"):
+        simulate_rf_single_index(spec, beta, 5, 4, [0.1], -1.0, np.tanh, trials=2)
+    with pytest.raises(ValueError, match="interpolation"):
+        simulate_rf_single_index(spec, beta, 5, 5, [0.0], 0.1, np.tanh, trials=2)
+    with pytest.raises(ValueError):
+        simulate_rf_single_index(spec, beta[:3], 5, 4, [0.1], 0.1, np.tanh, trials=2)

@@ -166,3 +166,53 @@ def test_bad_input_other_functions():
         rft.compute_optimal_split(SPEC, BETA, [-1.0], 0.1)
     with pytest.raises(ValueError, match="p"):
         rft.rf_approximation_error(SPEC, BETA, 0)
+
+
+# ---- (ell, q) phase diagram ----------------------------------------------------------------------
+
+def test_phase_rate_regions_and_optimum():
+    a, r = 1.5, 0.4
+    rate, region, gamma = rft.rf_phase_rate(a, r, 0.3, 1.5)
+    assert rft.PHASE_REGIONS[region] == "bias" and rate == pytest.approx(2 * r * 0.3)
+    rate, region, _ = rft.rf_phase_rate(a, r, 1.0, 1.2)
+    assert rft.PHASE_REGIONS[region] == "variance" and rate == pytest.approx(1 - 1.0 / a)
+    rate, region, _ = rft.rf_phase_rate(a, r, 2.0, 0.3)
+    assert rft.PHASE_REGIONS[region] == "approximation" and rate == pytest.approx(2 * a * r * 0.3)
+    # best rate at ell = alpha / (2 alpha r + 1), q >= q*
+    ell, q = np.meshgrid(np.linspace(0.05, 3, 300), np.linspace(0.05, 2, 200), indexing="ij")
+    best = rft.rf_phase_rate(a, r, ell, q)[0].max()
+    assert best == pytest.approx(2 * a * r / (2 * a * r + 1), rel=1e-2)
+    # interpolation past ell = alpha with p > n: no decay
+    assert rft.rf_phase_rate(a, r, 2.0, 1.5)[0] == pytest.approx(0.0)
+    # r > 1/2: the feature term can limit even when ell < alpha q
+    rate, region, gamma = rft.rf_phase_rate(1.5, 0.75, 0.46, 0.45)
+    assert gamma == pytest.approx(0.46) and rft.PHASE_REGIONS[region] == "approximation"
+
+
+def test_ray_exponent_matches_rate_inside_a_region():
+    i = np.arange(1, 20001)
+    spec = i ** -1.5
+    beta = np.sqrt(i ** -2.2 / spec)
+    got = rft.rf_ray_exponent(spec, beta, 1.0, 0.3, 1.5, 1e12)
+    assert got == pytest.approx(0.24, rel=0.03)
+    arr = rft.rf_ray_exponent(spec, beta, 1.0, np.array([0.3, 0.3]), 1.5, 1e12)
+    assert arr.shape == (2,) and np.allclose(arr, got)
+
+
+@pytest.mark.parametrize("kw", [dict(alpha=-1.0), dict(r=0.0), dict(ell=np.nan), dict(q=-0.5)])
+def test_phase_rate_bad_input(kw):
+    args = dict(alpha=1.5, r=0.4, ell=0.5, q=1.0)
+    args.update(kw)
+    with pytest.raises(ValueError):
+        rft.rf_phase_rate(**args)
+
+
+def test_ray_exponent_bad_input():
+    spec = np.arange(1, 101) ** -1.5
+    beta = np.ones(100)
+    with pytest.raises(ValueError, match="factor"):
+        rft.rf_ray_exponent(spec, beta, 1.0, 0.3, 1.5, 1e4, factor=1.0)
+    with pytest.raises(ValueError, match="n_hi"):
+        rft.rf_ray_exponent(spec, beta, 1.0, 0.3, 1.5, -1.0)
+    with pytest.raises(ValueError, match="ell"):
+        rft.rf_ray_exponent(spec, beta, 1.0, 0.0, 1.5, 1e4)

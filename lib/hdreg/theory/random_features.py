@@ -59,6 +59,9 @@ __all__ = [
     "compute_optimal_split",
     "relu_coefficients",
     "relu_gaussian_equivalent",
+    "PHASE_REGIONS",
+    "rf_phase_rate",
+    "rf_ray_exponent",
 ]
 
 # Budget (in array elements) for one (points x spectrum) block.
@@ -555,3 +558,63 @@ def relu_gaussian_equivalent(spectrum, beta):
     s, D = float(spec[0]), spec.size
     _, mu1, mu_star = relu_coefficients()
     return np.full(D, mu1**2 / D), b * np.sqrt(s * D) / mu1, mu_star**2
+
+
+# --------------------------------------------------------------------------------------------------
+# (ell, q) phase diagram: penalty lam = n^-ell, features p = n^q
+
+#: Names of the regions of :func:`rf_phase_rate`, indexed by its ``region`` codes.
+PHASE_REGIONS = ("approximation", "bias", "variance")
+
+
+def rf_phase_rate(alpha, r, ell, q):
+    r"""Predicted decay exponent of the random-feature risk along the ray ``lam = n^-ell``,
+    ``p = n^q`` (normalised penalty), for :math:`\lambda_i = i^{-\alpha}`,
+    :math:`\lambda_i\beta_{\star,i}^2 = i^{-(1+2\alpha r)}` and :math:`\sigma^2 > 0` (Chapter 3,
+    our derivation from the deterministic equivalent).
+
+    With :math:`\gamma = \min(\ell, \alpha\min(1, q))` (so that :math:`\nu_2 \asymp n^{-\gamma}`),
+    the three terms of the equivalent decay with exponents
+
+    * bias :math:`2\min(r, 1)\gamma`,
+    * variance :math:`1 - \gamma/\alpha`,
+    * approximation (the feature term) :math:`q + \gamma(\min(2r, 1) - 1/\alpha)`,
+
+    and the risk decays as :math:`n^{-\text{rate}}` with the smallest of them. Returns
+    ``(rate, region, gamma)`` broadcast over ``ell`` and ``q``; ``region`` indexes
+    :data:`PHASE_REGIONS` (ties go to the approximation, then the bias term).
+    """
+    alpha = float(_validate.nonneg(alpha, "alpha", allow_zero=False))
+    r = float(_validate.nonneg(r, "r", allow_zero=False))
+    ell = np.asarray(to_numpy(_validate.nonneg(ell, "ell", allow_zero=False)), dtype=np.float64)
+    q = np.asarray(to_numpy(_validate.nonneg(q, "q", allow_zero=False)), dtype=np.float64)
+    ell, q = np.broadcast_arrays(ell, q)
+    gamma = np.minimum(ell, alpha * np.minimum(1.0, q))
+    terms = np.stack([q + gamma * (min(2 * r, 1.0) - 1 / alpha),
+                      2 * min(r, 1.0) * gamma,
+                      1 - gamma / alpha])
+    rate = terms.min(axis=0)
+    region = np.argmax(terms <= rate + 1e-12, axis=0)
+    if rate.ndim == 0:
+        return float(rate), int(region), float(gamma)
+    return rate, region, gamma
+
+
+def rf_ray_exponent(spectrum, beta, noise_var, ell, q, n_hi, factor: float = 10.0,
+                    nonlinear_var=0.0):
+    r"""Local decay exponent :math:`-\Delta\log\mathcal R/\Delta\log n` of the deterministic
+    equivalent between ``n_hi / factor`` and ``n_hi`` along the rays ``lam = n^-ell``, ``p = n^q``
+    (all three broadcast). Compare with :func:`rf_phase_rate`; ``n_hi`` must leave the effective
+    dimension :math:`n^{\gamma/\alpha}` well below the length of ``spectrum``."""
+    ell = np.asarray(to_numpy(_validate.nonneg(ell, "ell", allow_zero=False)), dtype=np.float64)
+    q = np.asarray(to_numpy(_validate.nonneg(q, "q", allow_zero=False)), dtype=np.float64)
+    n_hi = np.asarray(to_numpy(_validate.nonneg(n_hi, "n_hi", allow_zero=False)), dtype=np.float64)
+    factor = float(_validate.nonneg(factor, "factor", allow_zero=False))
+    if factor <= 1:
+        raise ValueError(f"factor must be > 1, got {factor}")
+    ell, q, n_hi = np.broadcast_arrays(ell, q, n_hi)
+    ns = np.stack([n_hi / factor, n_hi])
+    risk = rf_risk(spectrum, beta, ns, ns ** q, ns ** (-ell), noise_var,
+                   nonlinear_var=nonlinear_var).risk
+    out = -np.log(risk[1] / risk[0]) / np.log(factor)
+    return float(out) if out.ndim == 0 else out
