@@ -188,8 +188,11 @@ class SoftmaxTraining:
 
 def train_softmax(spectrum, n: int, noise_var: float, steps: int, batch: int, lr: float,
                   method: str = "gd", init_scale: float = 0.1, test_prompts: int = 4000,
-                  record: int = 10, seed: int = 0, test_seed: int = 12345) -> SoftmaxTraining:
-    """Train the layer on fresh prompts (online SGD with ``batch`` prompts a step).
+                  record: int = 10, seed: int = 0, test_seed: int = 12345,
+                  fixed_data: bool = False) -> SoftmaxTraining:
+    """Train the layer on fresh prompts (online SGD with ``batch`` prompts a step), or, with
+    ``fixed_data=True``, by full-batch gradient descent on one fixed training set of ``batch``
+    prompts (the finite-data empirical loss).
 
     ``method="gd"``: plain SGD on ``(W, v)`` from ``W_0 = init_scale * G / sqrt(d)`` (``G`` standard
     Gaussian) and ``v_0 = init_scale``. ``method="precond"``: spectral initialisation and the
@@ -238,7 +241,8 @@ def train_softmax(spectrum, n: int, noise_var: float, steps: int, batch: int, lr
         if step % record == 0 or step == steps:
             rec_steps.append(step)
             rec_loss.append(float(test().mean()))
-        X, y, xq, yq, _ = _draw(gen, xp, lam, batch, n, sd)
+        if not fixed_data:
+            X, y, xq, yq, _ = _draw(gen, xp, lam, batch, n, sd)
     return SoftmaxTraining(np.asarray(rec_steps), np.asarray(rec_loss), to_numpy(test()),
                            to_numpy(W), float(v), method)
 
