@@ -10,8 +10,8 @@ spirit of Boursier and Boyer, arXiv 2512.11784).
 **Linear toy.** One linear-attention layer :math:`\hat y = x_q^\top\Gamma h`, :math:`h=\frac1n\sum_iy_ix_i`,
 tasks :math:`w\sim\mathcal N(0,I_d)`, diagonal :math:`\Lambda`. Its population loss (Chapter ``ch-icl``
 with :math:`\Gamma = nW`) is
-:math:`\sum_{ij}\lambda_i\mathcal E_j\Gamma_{ij}^2 - 2\sum_i\lambda_i^2\Gamma_{ii} + \operatorname{tr}\Lambda
-+ \sigma^2` with :math:`\mathcal E_j = (1+\frac1n)\lambda_j^2 + \frac{\operatorname{tr}\Lambda+\sigma^2}{n}\lambda_j`
+:math:`\sum_{ij}\lambda_i\mathcal E_j\Gamma_{ij}^2 - 2\sum_i\lambda_i^2\Gamma_{ii}
++ \operatorname{tr}\Lambda + \sigma^2` with :math:`\mathcal E_j = (1+\frac1n)\lambda_j^2 + \frac{\operatorname{tr}\Lambda+\sigma^2}{n}\lambda_j`
 (:func:`toy_moments`). Gradient descent from :math:`\Gamma=0` with step :math:`\eta` has excess
 :math:`\sum_i\frac{\lambda_i^3}{\mathcal E_i}(1-2\eta\lambda_i\mathcal E_i)^{2t}` (:func:`toy_gd_excess`),
 a power law :math:`\frac{\Gamma(s)}{3a}(4\eta t)^{-s}`, :math:`s=\frac{a-1}{3a}`, on the spectrum
