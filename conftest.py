@@ -66,7 +66,17 @@ except ImportError:  # pragma: no cover - nbval/jupytext missing: only the unit 
     MarkdownNotebook = None
 
 
+def chapters_run_in_build() -> bool:
+    """``HDREG_CHAPTERS_IN_BUILD=1`` (set by ``.ci/run``): the chapters are not collected here, because
+    the strict book build that follows executes each of them once, with the same pass criterion as
+    ``nbval-lax`` (a cell that raises fails the build) and the same claims report. Locally, unset,
+    ``python -m pytest`` runs every chapter through nbval as before."""
+    return os.environ.get("HDREG_CHAPTERS_IN_BUILD", "").strip() in ("1", "true", "yes")
+
+
 def pytest_collect_file(file_path: Path, parent):
+    if chapters_run_in_build():
+        return None
     opt = parent.config.option
     if MarkdownNotebook is None or not (getattr(opt, "nbval", False) or getattr(opt, "nbval_lax", False)):
         return None

@@ -52,8 +52,10 @@ def problem(n: int, p: int, n_lams: int, seed: int = 0):
 
 
 def same_data(spec, beta, n, noise_var, trials, seed):
-    """The draws of ``simulate_ridge_path`` (one chunk): the design, then the noise."""
-    gen = hdreg.backend.rng(seed)
+    """The draws of ``simulate_ridge_path``: per trial, from its own stream, the design then the noise."""
+    from hdreg.batch import TrialRNG  # noqa: PLC0415
+
+    gen = TrialRNG(seed, 0, trials, np)
     X = gen.standard_normal((trials, n, spec.size)) * np.sqrt(spec)
     y = X @ beta + np.sqrt(noise_var) * gen.standard_normal((trials, n))
     return X, y

@@ -77,3 +77,16 @@ def power_law(p: int, alpha: float = 1.5) -> np.ndarray:
 
 def two_level(p_hi: int, p_lo: int, hi: float = 10.0, lo: float = 0.1) -> np.ndarray:
     return np.concatenate([np.full(p_hi, hi), np.full(p_lo, lo)])
+
+
+class PerTrial:
+    """The simulators' random draws, written out independently of ``hdreg.batch``: trial ``i`` draws
+    from ``default_rng(SeedSequence(seed).spawn(trials)[i])``, and ``standard_normal((trials, ...))``
+    stacks one ``(...)`` draw per trial, in the order the simulator makes them."""
+
+    def __init__(self, seed: int, trials: int):
+        self.gens = [np.random.default_rng(c) for c in np.random.SeedSequence(seed).spawn(trials)]
+
+    def standard_normal(self, size):
+        assert size[0] == len(self.gens), "the leading axis is the trial axis"
+        return np.stack([g.standard_normal(size[1:]) for g in self.gens])

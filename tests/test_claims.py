@@ -182,3 +182,19 @@ def test_report_file(tmp_path, monkeypatch):
     assert [r["label"] for r in rows] == ["first", "second"]
     assert rows[0]["passed"] and not rows[1]["passed"] and rows[0]["source"] == "01_ridge.md"
     assert rows[0]["resolution"] == pytest.approx(0.04)
+
+
+def test_within_rtol():
+    """A tolerance for the theory's finite-size error, with the noise kept below it."""
+    rng = np.random.default_rng(1)
+    samples = 1.02 + 0.01 * rng.normal(size=200)  # 2% above the theory, se ~ 0.0007
+    assert claims.within_rtol(samples, 1.0, rtol=0.03) == pytest.approx(0.02, abs=0.003)
+    with pytest.raises(ClaimError, match="relative gap"):
+        claims.within_rtol(samples, 1.0, rtol=0.01)
+    with pytest.raises(ClaimError, match="cannot see a 5% error"):
+        claims.within_rtol(samples, 1.0, rtol=0.08)
+    noisy = 1.0 + 0.5 * rng.normal(size=20)  # 4 s.e. ~ 45%
+    with pytest.raises(ClaimError, match="Monte-Carlo error"):
+        claims.within_rtol(noisy, 1.0, rtol=0.5 + 0.04)
+    with pytest.raises(ClaimError, match="above 3.0%"):
+        claims.within_rtol(np.array([0.97, 1.03] * 5), 1.0, rtol=0.04, noise_max=0.03)

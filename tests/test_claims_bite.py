@@ -60,6 +60,42 @@ SABOTAGE = {
         "_mp.mp_stieltjes = lambda lam, gamma, sigma2=1.0: _orig(lam, 1.0 / gamma, sigma2)\n",
         "Marchenko–Pastur",
     ),
+    # universality: the Rademacher design simulated 5% off (its claim must see it)
+    "rademacher-design-off-by-5pct": (
+        "import dataclasses, hdreg.sim.universality as _u\n"
+        "_orig = _u.simulate_ridge_path_designs\n"
+        "def _bad(kind, *a, **k):\n"
+        "    out = _orig(kind, *a, **k)\n"
+        "    f = 1.05 if kind == 'rademacher' else 1.0\n"
+        "    return dataclasses.replace(out, risk=f * out.risk)\n"
+        "_u.simulate_ridge_path_designs = _bad\n",
+        "Rademacher design: ridge risk along the path",
+    ),
+    # the elliptical interpolator without the E[rho^-2] inflation of its variance
+    "elliptical-no-inflation": (
+        "import hdreg.theory.universality as _uni\n"
+        "_orig = _uni.elliptical_ridgeless_risk\n"
+        "_uni.elliptical_ridgeless_risk = lambda s, b, n, v, m: _orig(s, b, n, v, 1.0)\n",
+        "elliptical ridgeless risk = Gaussian bias",
+    ),
+    # R_k off by a factor 4: the effective-rank proxy of the variance is wrong
+    "effective-rank-R-off": (
+        "import hdreg.theory.benign as _b\n"
+        "_orig = _b.effective_ranks\n"
+        "def _bad(s):\n"
+        "    r, R = _orig(s)\n"
+        "    return r, R / 4\n"
+        "_b.effective_ranks = _bad\n",
+        "ridgeless variance within a factor 2 of",
+    ),
+    # the implicit regularisation 5% off where the benign section reads it
+    "benign-tau-off-by-5pct": (
+        "import hdreg.theory.ridge as _r\n"
+        "_orig = _r.ridgeless_tau\n"
+        "_r.ridgeless_tau = lambda s, n: 1.05 * _orig(s, n) if len(s) > 3 and s[3] < s[0] / 10 "
+        "else _orig(s, n)\n",
+        "spectrum A: tau = T_k*/(n - k*)",
+    ),
 }
 
 

@@ -41,6 +41,16 @@ SABOTAGE = {
         "_d.teacher_moments = _bad\n",
         "two-stage teacher risk matches theory",
     ),
+    # the simulator off by 5%: every simulated risk of the surrogate-to-target simulator scaled by 1.05
+    "simulator-off-by-5-percent": (
+        "import dataclasses, hdreg.sim.distillation as _s\n"
+        "_orig = _s.simulate_surrogate_target\n"
+        "def _bad(*args, **kwargs):\n"
+        "    out = _orig(*args, **kwargs)\n"
+        "    return dataclasses.replace(out, risk=1.05 * out.risk)\n"
+        "_s.simulate_surrogate_target = _bad\n",
+        "target risk along the surrogate segment matches the model-shift lemma",
+    ),
 }
 
 

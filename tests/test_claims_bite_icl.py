@@ -46,6 +46,25 @@ SABOTAGE = {
         "_sim.prompt_losses = lambda *a, **k: 1.05 * _orig(*a, **k)\n",
         "isotropic ICL loss of W* matches the closed form, noise 0 d",
     ),
+    # the test error of a fitted Gamma without the variance (d/n)(E|w|^2/d + rho) I of the context sum
+    "lu-test-error-without-context-variance": (
+        "import numpy as _np, hdreg.theory.icl as _icl\n"
+        "_orig = _icl.task_set_test_error\n"
+        "def _bad(gamma, ell, rho=0.0, tasks=None):\n"
+        "    g = _np.asarray(gamma, float)\n"
+        "    d = g.shape[-2]\n"
+        "    sig = 1 + rho if tasks is None else (_np.asarray(tasks) ** 2).sum(1).mean() / d + rho\n"
+        "    return _orig(gamma, ell, rho, tasks) - sig / ell * (g[..., :d] ** 2).sum(axis=(-2, -1))\n"
+        "_icl.task_set_test_error = _bad\n",
+        "closed-form test error of a fitted Gamma matches sampled prompts (ICL)",
+    ),
+    # the Marchenko-Pastur Stieltjes transform with kappa and 1/kappa swapped
+    "lu-stieltjes-kappa-inverted": (
+        "import hdreg.theory.icl as _icl\n"
+        "_orig = _icl.wishart_stieltjes\n"
+        "_icl.wishart_stieltjes = lambda x, kappa: _orig(x, 1 / kappa)\n",
+        "at unlimited task diversity the asymptotic ICL error is that of W*",
+    ),
 }
 
 

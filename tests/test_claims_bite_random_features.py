@@ -1,8 +1,9 @@
-"""Claims bite (Chapter 3): random-feature ridge with a broken formula must fail the right claim.
+"""Claims bite (random features): the chapter run with a broken formula or simulator must fail the
+right claim.
 
-Each case prepends one cell to ``chapters/03_random_features.md`` that breaks a formula of
-``hdreg.theory.random_features`` in the running kernel and expects the chapter to stop at the claim
-that checks it.
+Each case prepends one cell to ``chapters/03_random_features.md`` that breaks one formula of
+``hdreg.theory.random_features`` (or the simulator) in the running kernel and expects the chapter to
+stop at the claim that checks it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,17 @@ SABOTAGE = {
     "relu-mu-star-without-mu1": (
         "import numpy as _np, hdreg.theory.random_features as _rf\n"
         "_rf.relu_coefficients = lambda: (1 / _np.sqrt(2 * _np.pi), 0.5, _np.sqrt(0.5 - 1 / (2 * _np.pi)))\n",
-        "ReLU random features match their Gaussian equivalent",
+        "Gaussian equivalent",   # the pointwise or the pooled ReLU claim, whichever fails first
+    ),
+    # the simulator's risk off by 5%
+    "simulator-off-by-5-percent": (
+        "import dataclasses as _dc, hdreg.sim.random_features as _sr\n"
+        "_orig = _sr.simulate_rf_path\n"
+        "def _off(*a, **k):\n"
+        "    out = _orig(*a, **k)\n"
+        "    return _dc.replace(out, risk=1.05 * out.risk)\n"
+        "_sr.simulate_rf_path = _off\n",
+        "random-feature risk over its deterministic equivalent, pooled over (p, lam)",
     ),
 }
 

@@ -49,6 +49,20 @@ SABOTAGE = {
         "_s.simulate_ridge_path_given_design = _bad\n",
         "simulations match the equivalent",
     ),
+    # the ridgeless crossover sample size 5% off
+    "ridgeless-crossover-off-by-5pct": (
+        "import hdreg.theory.crossover as _cx\n"
+        "_orig = _cx.ridgeless_crossover_n\n"
+        "_cx.ridgeless_crossover_n = lambda a, r, s2: 1.05 * _orig(a, r, s2)\n",
+        "ridgeless crossover n* = C",
+    ),
+    # the phase diagram with the noiseless and noisy rates swapped
+    "regime-rates-swapped": (
+        "import hdreg.theory.crossover as _cx\n"
+        "_orig = _cx.regime_rates\n"
+        "_cx.regime_rates = lambda a, r, ell: _orig(a, r, ell)[::-1]\n",
+        "a decade before the crossover the exponent is nearer the noiseless rate",
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""Claims bite for Chapter 7: the synthetic-data chapter run with a broken theory must fail a claim.
+"""Claims bite (synthetic data): the chapter run with a broken theory or simulator must fail a claim.
 
 Each case prepends a cell that breaks one formula of ``hdreg.theory.synthetic`` in the running kernel
 and expects the chapter to stop at the claim that checks that formula.
@@ -36,6 +36,16 @@ SABOTAGE = {
         "_orig = _s.overparameterised_risk\n"
         "_s.overparameterised_risk = lambda t, s, b, nt, ns, v, lam=0.0: _orig(t, t, b, nt, ns, v, lam)\n",
         "over-parameterised risk matches the generalised-resolvent theory",
+    ),
+    # the simulator's risks off by 5%
+    "simulator-off-by-5-percent": (
+        "import dataclasses as _dc, hdreg.sim.synthetic as _ss\n"
+        "_orig = _ss.simulate_mixed_training\n"
+        "def _off(*a, **k):\n"
+        "    out = _orig(*a, **k)\n"
+        "    return _dc.replace(out, risk=1.05 * out.risk, cond_risk=1.05 * out.cond_risk)\n"
+        "_ss.simulate_mixed_training = _off\n",
+        "KMS mixed-training risk matches the deterministic equivalent",
     ),
 }
 

@@ -57,6 +57,29 @@ SABOTAGE = {
         "_sim.simulate_ttt = _bad\n",
         "simulated TTT loss matches the exact isotropic theory (warm and cold)",
     ),
+    # covariate shift: the scale counted twice in the miscalibrated warm start (w = s^2/(n+d+1));
+    # the step given to the simulator stays the right one, only the predicted loss is wrong
+    "shift-scale-counted-twice": (
+        "import dataclasses, hdreg.theory.ttt as _t\n"
+        "_orig = _t.shifted_ttt\n"
+        "def _bad(n, k, d, scale=1.0, label_noise=0.0, start='warm', protocol='fresh'):\n"
+        "    r = _orig(n, k, d, scale, label_noise, start, protocol)\n"
+        "    w = _orig(n, k, d, scale**2, label_noise, start, protocol)\n"
+        "    return dataclasses.replace(r, after=w.after, before=w.before)\n"
+        "_t.shifted_ttt = _bad\n",
+        "simulated TTT loss under covariate shift matches the exact theory",
+    ),
+    # label noise: a standard deviation used where the variance belongs in E a
+    "label-noise-sd-for-variance": (
+        "import dataclasses, numpy as _np, hdreg.theory.ttt as _t\n"
+        "_orig = _t.shifted_ttt\n"
+        "def _bad(n, k, d, scale=1.0, label_noise=0.0, start='warm', protocol='fresh'):\n"
+        "    r = _orig(n, k, d, scale, label_noise, start, protocol)\n"
+        "    w = _orig(n, k, d, scale, _np.sqrt(label_noise), start, protocol)\n"
+        "    return dataclasses.replace(r, after=w.after)\n"
+        "_t.shifted_ttt = _bad\n",
+        "simulated TTT loss under noisy TTT labels matches the exact theory",
+    ),
 }
 
 

@@ -52,6 +52,17 @@ SABOTAGE = {
         "_w.predicted_rates = _bad\n",
         "student exponent, ridgeless teacher, r = 0.25",
     ),
+    # the simulator off by 5%: every simulated risk (teacher, student, oracle) scaled by 1.05
+    "simulator-off-by-5-percent": (
+        "import dataclasses, hdreg.sim.weak_to_strong as _s\n"
+        "_orig = _s.simulate_w2s\n"
+        "def _bad(*args, **kwargs):\n"
+        "    out = _orig(*args, **kwargs)\n"
+        "    return dataclasses.replace(out, teacher=1.05 * out.teacher, student=1.05 * out.student,\n"
+        "                               oracle=1.05 * out.oracle)\n"
+        "_s.simulate_w2s = _bad\n",
+        "risk matches the equivalent, ridge → ridge",
+    ),
 }
 
 

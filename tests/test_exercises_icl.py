@@ -57,3 +57,23 @@ def test_bayes_excess_rejects_the_linear_attention_loss():
         ex.check_bayes_excess(lambda n, d, s2: (d + 1 + s2) / (n + d + 1 + s2))
     with pytest.raises(ExerciseError):   # prior precision forgotten: noise / n^2 scale slip
         ex.check_bayes_excess(lambda n, d, s2: right_bayes(n, d, s2 / 4))
+
+
+def right_unlimited(alpha, rho):
+    x = (1 + rho) / alpha
+    return rho + x / (1 + x)
+
+
+def test_unlimited_diversity_accepts_the_reference(capsys):
+    ex.check_unlimited_diversity(right_unlimited)
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda a, r: 1 / (1 + a),                        # noise forgotten
+    lambda a, r: r + 1 / (1 + a),                    # noise not acting as extra dimensions
+    lambda a, r: (r, r),                             # not a number
+])
+def test_unlimited_diversity_rejects_wrong_answers(wrong):
+    with pytest.raises(ExerciseError):
+        ex.check_unlimited_diversity(wrong)

@@ -40,3 +40,23 @@ def test_unanswered():
         raise NotImplementedError("your answer here")
     with pytest.raises(NotAnswered):
         ex.check_noiseless_risk(todo)
+
+
+def test_elliptical_ridgeless():
+    ex.check_elliptical_ridgeless(lambda b, v, a: b + a / (a - 1) * v)
+    with pytest.raises(ExerciseError):
+        ex.check_elliptical_ridgeless(lambda b, v, a: b + v)  # the Gaussian equivalent
+    with pytest.raises(ExerciseError):
+        ex.check_elliptical_ridgeless(lambda b, v, a: a / (a - 1) * (b + v))
+
+
+def test_effective_ranks():
+    def ranks(s, k):
+        t = s[k:]
+        return t.sum() / t[0], t.sum() ** 2 / (t ** 2).sum()
+    ex.check_effective_ranks(ranks)
+    with pytest.raises(ExerciseError):  # off by one: lambda_k instead of lambda_{k+1}
+        ex.check_effective_ranks(lambda s, k: (s[k:].sum() / s[max(k - 1, 0)],
+                                               ranks(s, k)[1]))
+    with pytest.raises(ExerciseError):
+        ex.check_effective_ranks(lambda s, k: ranks(s, k)[0])

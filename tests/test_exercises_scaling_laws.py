@@ -39,3 +39,19 @@ def test_unanswered():
         raise NotImplementedError
     with pytest.raises(NotAnswered):
         ex.check_noiseless_exponent(todo)
+
+
+def test_ridgeless_crossover():
+    from hdreg.theory import scaling as sc
+
+    def ref(alpha, r, s2):
+        m = min(r, 1.0)
+        C, J = sc.capacity_constant(alpha), sc.bias_constant(alpha, r)
+        return C * (alpha * J / (s2 * (alpha - 1))) ** (1 / (2 * alpha * m))
+    ex.check_ridgeless_crossover(ref)
+    with pytest.raises(ExerciseError):  # forgets the 1/(1 - df2/n) -> alpha factor
+        ex.check_ridgeless_crossover(
+            lambda a, r, s2: ref(a, r, s2) / a ** (1 / (2 * a * min(r, 1.0))))
+    with pytest.raises(ExerciseError):  # uses 2 alpha r instead of 2 alpha m
+        ex.check_ridgeless_crossover(
+            lambda a, r, s2: ref(a, r, s2) ** (min(r, 1.0) / r))

@@ -35,3 +35,23 @@ def test_unanswered_scaffold_is_reported():
         raise NotImplementedError("your answer here")
     with pytest.raises(NotAnswered):
         ex.check_threshold_losses(scaffold)
+
+
+def shifted_right(n, d, s):
+    w = s / (n + d + 1)
+    return 1 - 2 * n * w + w**2 * n * (n + d + 1)
+
+
+def test_shifted_icl_loss_accepts_the_reference(capsys):
+    ex.check_shifted_icl_loss(shifted_right)
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda n, d, s: shifted_right(n, d, 1.0),                      # shift ignored
+    lambda n, d, s: 1 - (2 * s - s * s) * n / (n + d),             # the +1 of the fourth moment
+    lambda n, d, s: (0.5, 0.5),                                    # not a number
+])
+def test_shifted_icl_loss_rejects_wrong_answers(wrong):
+    with pytest.raises(ExerciseError):
+        ex.check_shifted_icl_loss(wrong)

@@ -61,7 +61,7 @@ def test_progress_writes_when_forced(monkeypatch, capsys, flag):
     monkeypatch.setenv("HDREG_SCALE", "ci")
     assert list(profiles.progress(range(3), desc="work")) == [0, 1, 2]
     err = capsys.readouterr().err
-    assert "work" in err and "3/3" in err and "done" in err
+    assert "work" in err and "3/3" in err and "100%" in err  # a tqdm text bar in a terminal
 
 
 def test_progress_default_depends_on_scale(monkeypatch, capsys):
@@ -72,4 +72,13 @@ def test_progress_default_depends_on_scale(monkeypatch, capsys):
     monkeypatch.setenv("HDREG_SCALE", "full")
     list(profiles.progress(iter(range(3)), desc="loud"))  # no len(): total unknown
     err = capsys.readouterr().err
-    assert "loud" in err and "done" in err
+    assert "loud" in err and "3it" in err
+
+
+def test_progress_by_hand_for_chunks(monkeypatch, capsys):
+    from hdreg.batch import chunks
+
+    monkeypatch.setenv("HDREG_PROGRESS", "1")
+    assert list(chunks(10, 4, "trials")) == [(0, 4), (4, 8), (8, 10)]
+    err = capsys.readouterr().err
+    assert "trials" in err and "10/10" in err

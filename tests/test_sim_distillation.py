@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _hdreg_fixtures import clean_env, power_law  # noqa: F401
+from _hdreg_fixtures import PerTrial, clean_env, power_law  # noqa: F401
 
-from hdreg import backend
 from hdreg.sim.distillation import (digits_weak_to_strong, simulate_surrogate_target,
                                     simulate_two_stage)
 from hdreg.sim.ridge import simulate_ridge_path
@@ -33,7 +32,7 @@ def test_surrogate_target_matches_explicit_solves(n):
     trials, noise = 4, 0.2
     sim = simulate_surrogate_target(spec, beta, surr, n, noise, trials=trials, lams=lams, seed=3,
                                     return_mean_coef=True)
-    gen = backend.rng(3)
+    gen = PerTrial(3, trials)
     X = gen.standard_normal((trials, n, 40)) * np.sqrt(spec)
     eps = np.sqrt(noise) * gen.standard_normal((trials, n, 1))[:, :, 0]
     ref = np.empty((trials, 3, 2))
@@ -60,9 +59,9 @@ def test_chunking_does_not_change_results(monkeypatch):
     whole = simulate_surrogate_target(spec, beta, beta, 20, 0.1, trials=6, seed=2)
     monkeypatch.setenv("HDREG_MEM_BUDGET_GB", str(2.5e5 / 2**30))  # room for about one trial
     parts = simulate_surrogate_target(spec, beta, beta, 20, 0.1, trials=6, seed=2)
-    assert parts.risk.shape == whole.risk.shape
-    # different chunking draws in a different order: compare in distribution only
-    assert np.all(np.isfinite(parts.risk))
+    np.testing.assert_allclose(parts.risk, whole.risk, rtol=1e-12)  # per-trial values, not shapes
+    longer = simulate_surrogate_target(spec, beta, beta, 20, 0.1, trials=9, seed=2)
+    np.testing.assert_allclose(longer.risk[:6], whole.risk, rtol=1e-12)
 
 
 @pytest.mark.parametrize("k,m", [(10, 30), (30, 20)])  # under- and over-parameterised teacher
@@ -71,7 +70,7 @@ def test_two_stage_matches_explicit_solves(k, m):
     n, trials, noise, tnoise = 25, 3, 0.2, 0.05
     sim = simulate_two_stage(spec, beta, m, n, noise, trials=trials, features=k, lam_teacher=0.0,
                              lams=[0.0, 0.02], target_noise_var=tnoise, seed=6)
-    gen = backend.rng(6)
+    gen = PerTrial(6, trials)
     Xs = gen.standard_normal((trials, m, 40)) * np.sqrt(spec)
     ys = Xs @ beta + np.sqrt(noise) * gen.standard_normal((trials, m))
     X = gen.standard_normal((trials, n, 40)) * np.sqrt(spec)
@@ -87,6 +86,16 @@ def test_two_stage_matches_explicit_solves(k, m):
             assert sim.strong[t, j] == pytest.approx(np.sum(spec * (b - beta) ** 2), rel=1e-7)
     g, se = sim.gap("student", "teacher")
     assert g.shape == (2,) and np.all(se >= 0)
+
+
+def test_two_stage_chunking_does_not_change_results(monkeypatch):
+    spec, beta = _problem()
+    args = dict(spectrum=spec, beta_star=beta, m=20, n=25, noise_var=0.2, features=10, lams=[0.0, 0.1])
+    whole = simulate_two_stage(trials=5, seed=4, **args)
+    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", str(1.5e5 / 2**30))
+    parts = simulate_two_stage(trials=5, seed=4, **args)
+    for field in ("teacher", "student", "strong"):
+        np.testing.assert_allclose(getattr(parts, field), getattr(whole, field), rtol=1e-12)
 
 
 def test_digits_protocol_runs_offline():
@@ -124,3 +133,65 @@ def test_bad_input_raises(case):
     fn, word = BAD[case]
     with pytest.raises(ValueError, match=word):
         fn(spec, beta)
+
+
+# --- risks conditioned on the design (noise integrated, signs of beta averaged)
+
+
+def _small_problem(p=30):
+    i = np.arange(1, p + 1)
+    spec = i ** -1.0
+    return spec, np.sqrt(i ** -1.2 / spec)
+
+
+def test_conditional_surrogate_risk_has_the_raw_mean():
+    spec, beta = _small_problem()
+    surr = np.stack([beta, 0.5 * beta])
+    raw = simulate_surrogate_target(spec, beta, surr, 20, 0.3, trials=3000, lams=[0.0, 0.1], seed=1)
+    cond = simulate_surrogate_target(spec, beta, surr, 20, 0.3, trials=400, lams=[0.0, 0.1], seed=2,
+                                     conditional=True)
+    mr, sr = raw.mean_se()
+    mc, sc_ = cond.mean_se()
+    assert np.all(np.abs(mr - mc) <= 4 * np.sqrt(sr**2 + sc_**2))
+    assert np.all(cond.risk.std(axis=0) < 0.5 * raw.risk.std(axis=0))  # the point of conditioning
+
+
+def test_conditional_two_stage_has_the_raw_mean():
+    spec, beta = _small_problem()
+    kw = dict(features=10, lams=[0.0, 0.05], target_noise_var=0.1)
+    raw = simulate_two_stage(spec, beta, 25, 20, 0.2, trials=3000, seed=3, **kw)
+    cond = simulate_two_stage(spec, beta, 25, 20, 0.2, trials=400, seed=4, conditional=True, **kw)
+    for f in ("teacher", "student", "strong"):
+        mr, sr = raw.mean_se(f)
+        mc, sc_ = cond.mean_se(f)
+        assert np.all(np.abs(mr - mc) <= 4 * np.sqrt(sr**2 + sc_**2)), f
+
+
+def test_conditional_rejects_mean_coef():
+    spec, beta = _small_problem()
+    with pytest.raises(ValueError, match="conditional"):
+        simulate_surrogate_target(spec, beta, beta, 20, 0.1, trials=2, conditional=True,
+                                  return_mean_coef=True)
+
+
+def test_sign_averaged_risk_is_the_average_over_all_signs():
+    import itertools
+
+    from hdreg.sim.distillation import sign_averaged_risk
+
+    g = np.random.default_rng(0)
+    p, q = 4, 3
+    spec = np.array([2.0, 1.0, 0.5, 0.1])
+    A, N = g.standard_normal((1, p, p, 1)), g.standard_normal((1, p, q, 1))
+    b, beta = g.standard_normal(p), g.standard_normal(p)
+    brute = 0.0
+    for signs in itertools.product([-1.0, 1.0], repeat=p):
+        s = np.array(signs)
+        err = A[0, :, :, 0] @ (s * b) - s * beta
+        brute += np.sum(spec * err**2) / 2**p
+    brute += 0.3 * np.sum(spec[:, None] * N[0, :, :, 0] ** 2)
+    got = sign_averaged_risk(spec, A, b, beta, N, 0.3)
+    assert got.shape == (1, 1)
+    assert np.allclose(got[0, 0], brute, rtol=1e-12)
+    two = sign_averaged_risk(spec, A, np.stack([b, 2 * b]), beta, N, 0.3)
+    assert two.shape == (1, 2, 1) and np.isclose(two[0, 0, 0], brute)

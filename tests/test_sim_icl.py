@@ -148,3 +148,44 @@ def test_prompt_losses_rejects_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         prompt_losses(**args)
+
+
+def test_ttt_shift_and_label_noise_against_exact_theory():
+    d, n, k, T = 30, 15, 30, 800
+    beta = np.ones(d) / np.sqrt(d)
+    W0 = np.stack([np.eye(d) / (n + d + 1), np.zeros((d, d))])
+    for scale, noise, protocol in ((2.0, 0.0, "fresh"), (1.0, 1.5, "fresh"), (0.7, 0.5, "same")):
+        th = [ttt.shifted_ttt(n, k, d, scale, noise, s, protocol) for s in ("warm", "cold")]
+        etas = [[t.eta / scale**3] for t in th]
+        out = simulate_ttt(scale * np.ones(d), W0, beta, n, k, etas, T, protocol, seed=3,
+                           label_noise=noise * scale)
+        m, se = out.mean_se()
+        assert np.all(np.abs(m[:, 0] / scale - [t.after for t in th]) < 4.5 * se[:, 0] / scale)
+    # default label_noise = 0 keeps the noiseless random stream
+    a = simulate_ttt(np.ones(d), W0, beta, n, k, [[0.01]], 5, seed=1)
+    b = simulate_ttt(np.ones(d), W0, beta, n, k, [[0.01]], 5, seed=1, label_noise=0.0)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    with pytest.raises(ValueError, match="label_noise"):
+        simulate_ttt(np.ones(d), W0, beta, n, k, [[0.01]], 5, label_noise=-1.0)
+
+
+def test_finite_tasks_fit_and_paired_errors():
+    from hdreg.sim.icl import simulate_finite_tasks
+    d, ell, rho = 6, 12, 0.1
+    r = simulate_finite_tasks(d, ell, 400, 3, rho, 4, test_prompts=20000, seed=2)
+    assert r.gamma.shape == (4, d, d + 1) and r.tasks.shape == (4, 3, d)
+    np.testing.assert_allclose(np.linalg.norm(r.tasks, axis=-1), np.sqrt(d))
+    ex_icl = icl.task_set_test_error(r.gamma, ell, rho)
+    ex_idg = np.array([icl.task_set_test_error(g, ell, rho, w) for g, w in zip(r.gamma, r.tasks)])
+    assert np.all(np.abs(r.icl - ex_icl) < 0.05 * ex_icl)
+    assert np.all(np.abs(r.idg - ex_idg) < 0.05 * ex_idg)
+    assert np.all(ex_idg < ex_icl)                    # three tasks are memorised
+    # per-trial randomness: a trial does not depend on how many trials run
+    r2 = simulate_finite_tasks(d, ell, 400, 3, rho, 2, test_prompts=None, seed=2)
+    np.testing.assert_allclose(r2.gamma, r.gamma[:2])
+    assert r2.icl is None
+    for kwargs, match in ((dict(d=0), "d"), (dict(tasks=0), "tasks"), (dict(rho=-1.0), "rho"),
+                          (dict(ridge=-1.0), "ridge"), (dict(test_prompts=0), "test_prompts")):
+        args = dict(d=d, ell=ell, prompts=100, tasks=3, rho=rho, trials=1) | kwargs
+        with pytest.raises(ValueError, match=match):
+            simulate_finite_tasks(**args)

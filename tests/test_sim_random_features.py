@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _hdreg_fixtures import clean_env  # noqa: F401
+from _hdreg_fixtures import PerTrial, clean_env  # noqa: F401
 
-from hdreg.sim import random_features as simrf
+from hdreg import features as feat
 from hdreg.sim.random_features import simulate_projection_error, simulate_rf_path
 from hdreg.theory import random_features as rft
 
@@ -18,7 +18,7 @@ BETA = np.sqrt(I ** -2.2 / SPEC)
 
 def _direct(seed, n, p, lam, features="linear"):
     """One trial by hand with the same random stream: returns (risk, train)."""
-    gen = np.random.default_rng(seed)
+    gen = PerTrial(seed, 1)
     X = gen.standard_normal((1, n, D)) * np.sqrt(SPEC)
     y = X @ BETA + 0.3 * gen.standard_normal((1, n))
     F = gen.standard_normal((1, D, p))
@@ -39,11 +39,19 @@ def test_one_trial_matches_a_direct_solve(n, p):
 
 
 def test_chunking_does_not_change_results(monkeypatch):
-    a = simulate_rf_path(SPEC, BETA, 30, 20, [0.0, 0.1], 0.1, trials=6, seed=5)
-    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", "0.0002")  # forces several chunks
-    b = simulate_rf_path(SPEC, BETA, 30, 20, [0.0, 0.1], 0.1, trials=6, seed=5)
-    assert a.risk.shape == b.risk.shape == (6, 2)
-    assert np.all(np.isfinite(b.risk))
+    for features, spec, beta in (("linear", SPEC, BETA), ("relu", np.ones(40), np.ones(40) / 6)):
+        a = simulate_rf_path(spec, beta, 30, 20, [0.0, 0.1], 0.1, trials=6, seed=5, features=features)
+        monkeypatch.setenv("HDREG_MEM_BUDGET_GB", "0.0002")  # forces several chunks
+        b = simulate_rf_path(spec, beta, 30, 20, [0.0, 0.1], 0.1, trials=6, seed=5, features=features)
+        monkeypatch.delenv("HDREG_MEM_BUDGET_GB")
+        c = simulate_rf_path(spec, beta, 30, 20, [0.0, 0.1], 0.1, trials=3, seed=5, features=features)
+        np.testing.assert_allclose(b.risk, a.risk, rtol=1e-12)
+        np.testing.assert_allclose(b.train_error, a.train_error, rtol=1e-12)
+        np.testing.assert_allclose(c.risk, a.risk[:3], rtol=1e-12)
+    p1 = simulate_projection_error(SPEC, BETA, 30, trials=4, seed=3)
+    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", str(1e5 / 2**30))
+    np.testing.assert_allclose(simulate_projection_error(SPEC, BETA, 30, trials=4, seed=3), p1,
+                               rtol=1e-10, atol=1e-14)
 
 
 def test_relu_kernel_matches_monte_carlo():
@@ -53,7 +61,7 @@ def test_relu_kernel_matches_monte_carlo():
         v = rho * u + np.sqrt(1 - rho**2) * gen.standard_normal(400000)
         mu0 = 1 / np.sqrt(2 * np.pi)
         mc = np.mean((np.maximum(u, 0) - mu0) * (np.maximum(v, 0) - mu0))
-        assert abs(simrf._relu_kernel(np.array(rho), np) - mc) < 4e-3
+        assert abs(feat.relu_kernel(np.array(rho), np) - mc) < 4e-3
 
 
 def test_relu_agrees_with_gaussian_equivalent():

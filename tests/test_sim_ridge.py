@@ -11,20 +11,24 @@ from hdreg.sim import ridge as simridge
 from hdreg.sim.ridge import memory_budget, sample_covariance_eigenvalues, simulate_ridge_path
 
 
-def _draws(spec, n, trials, seed, chunks=None):
-    """Reproduce the simulator's random draws: per chunk, the design then the noise."""
-    gen = backend.rng(seed)
-    chunks = chunks or [trials]
+def _trial_gen(seed, i):
+    """Trial i's generator, written out independently of hdreg.batch: the i-th spawned child."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(i + 1)[i])
+
+
+def _draws(spec, n, trials, seed):
+    """Reproduce the simulator's random draws: per trial, its design then its noise."""
     Xs, Es = [], []
-    for t in chunks:
-        Xs.append(gen.standard_normal((t, n, spec.size)) * np.sqrt(spec))
-        Es.append(gen.standard_normal((t, n)))
-    return np.concatenate(Xs), np.concatenate(Es)
+    for i in range(trials):
+        g = _trial_gen(seed, i)
+        Xs.append(g.standard_normal((n, spec.size)) * np.sqrt(spec))
+        Es.append(g.standard_normal(n))
+    return np.stack(Xs), np.stack(Es)
 
 
-def _reference(spec, beta, n, lams, noise_var, trials, seed, chunks=None):
+def _reference(spec, beta, n, lams, noise_var, trials, seed):
     """Per-trial ridge by numpy.linalg.solve (lam > 0) and lstsq (lam = 0, minimum norm)."""
-    X, E = _draws(spec, n, trials, seed, chunks)
+    X, E = _draws(spec, n, trials, seed)
     y = X @ beta + np.sqrt(noise_var) * E
     p = spec.size
     coef = np.empty((trials, p, len(lams)))
@@ -82,7 +86,7 @@ def test_without_coefficients_coef_is_none():
     assert sim.coef is None and sim.risk.shape == (2, 1)
 
 
-def test_chunks_reproduce_the_draw_order_exactly(monkeypatch):
+def test_chunks_reproduce_the_per_trial_draws_exactly(monkeypatch):
     monkeypatch.setenv("HDREG_BACKEND", "numpy")  # the reference redraws with NumPy's generator
     spec, beta, n = power_law(30), np.ones(30) / 6, 20
     lams = np.array([0.0, 0.01, 1.0])
@@ -97,20 +101,35 @@ def test_chunks_reproduce_the_draw_order_exactly(monkeypatch):
     monkeypatch.setattr(simridge, "_design", spy)
     sim = simulate_ridge_path(spec, beta, n, lams, 0.5, trials=11, seed=3)
     assert len(sizes) > 2 and sum(sizes) == 11
-    _, risk, train = _reference(spec, beta, n, lams, 0.5, trials=11, seed=3, chunks=sizes)
+    _, risk, train = _reference(spec, beta, n, lams, 0.5, trials=11, seed=3)
     np.testing.assert_allclose(sim.risk, risk, rtol=1e-8)
     np.testing.assert_allclose(sim.train_error, train, rtol=1e-7, atol=1e-12)
 
 
-def test_chunking_is_statistically_invisible(monkeypatch):
+@pytest.mark.parametrize("budget", [None, 200_000, 80_000, 40_000])
+def test_seed_fixes_the_numbers_whatever_the_chunking(monkeypatch, budget):
+    """Per-trial values, not shapes: the memory budget (hence the chunk size) changes nothing."""
     spec, beta, n = power_law(40), np.ones(40) / np.sqrt(40), 25
     lams = np.array([0.0, 0.01, 0.3])
-    one = simulate_ridge_path(spec, beta, n, lams, 0.5, trials=60, seed=1)
-    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", str(60_000 / 2**30))
-    many = simulate_ridge_path(spec, beta, n, lams, 0.5, trials=60, seed=2)
-    assert many.risk.shape == one.risk.shape == (60, 3)
-    (m1, s1), (m2, s2) = one.mean_se(), many.mean_se()
-    assert np.all(np.abs(m1 - m2) / np.hypot(s1, s2) < 4.5)
+    ref = simulate_ridge_path(spec, beta, n, lams, 0.5, trials=12, seed=1, return_coef=True)
+    if budget is not None:
+        monkeypatch.setenv("HDREG_MEM_BUDGET_GB", str(budget / 2**30))
+    sim = simulate_ridge_path(spec, beta, n, lams, 0.5, trials=12, seed=1, return_coef=True)
+    np.testing.assert_allclose(sim.risk, ref.risk, rtol=1e-12)
+    np.testing.assert_allclose(sim.train_error, ref.train_error, rtol=1e-12)
+    np.testing.assert_allclose(sim.coef, ref.coef, rtol=1e-11, atol=1e-13)
+
+
+def test_first_trials_of_a_longer_run_are_the_shorter_run():
+    spec, beta, lams = power_law(20), np.ones(20) / 4, np.array([0.0, 0.1])
+    short = simulate_ridge_path(spec, beta, 12, lams, 0.5, trials=5, seed=9)
+    long = simulate_ridge_path(spec, beta, 12, lams, 0.5, trials=10, seed=9)
+    np.testing.assert_allclose(long.risk[:5], short.risk, rtol=1e-12)
+    other = simulate_ridge_path(spec, beta, 12, lams, 0.5, trials=5, seed=10)
+    assert not np.allclose(other.risk, short.risk)  # and the seed matters
+    ev5 = sample_covariance_eigenvalues(spec, 12, trials=3, seed=2)
+    ev9 = sample_covariance_eigenvalues(spec, 12, trials=6, seed=2)
+    np.testing.assert_allclose(ev9[:3], ev5, rtol=1e-12, atol=1e-15)
 
 
 def test_memory_error_when_one_trial_does_not_fit(monkeypatch):
@@ -168,8 +187,7 @@ def test_sample_covariance_eigenvalues(monkeypatch, n, p):
     spec = power_law(p, 0.5)
     ev = sample_covariance_eigenvalues(spec, n, trials=3, seed=8)
     assert ev.shape == (3, p)
-    gen = backend.rng(8)
-    X = gen.standard_normal((3, n, p)) * np.sqrt(spec)
+    X = np.stack([_trial_gen(8, i).standard_normal((n, p)) for i in range(3)]) * np.sqrt(spec)
     want = np.clip(np.linalg.eigvalsh(X.transpose(0, 2, 1) @ X / n), 0, None)
     np.testing.assert_allclose(ev, want, rtol=1e-9, atol=1e-12 * want.max())
     assert np.all(np.diff(ev, axis=1) >= 0)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdreg.backend import get_backend, rng, to_numpy
+from _hdreg_fixtures import PerTrial
 from hdreg.sim.ridge import simulate_ridge_path, simulate_ridge_path_given_design
 
 
 def _brute(spectrum, beta, n, lams, noise_var, seed, draws=20000):
     """One design as drawn by the simulator (trials=1), noise averaged by Monte Carlo."""
-    xp = get_backend().module
-    gen = rng(seed)
-    X = to_numpy(gen.standard_normal((1, n, spectrum.size), dtype=xp.float64))[0] * np.sqrt(spectrum)
+    X = PerTrial(seed, 1).standard_normal((1, n, spectrum.size))[0] * np.sqrt(spectrum)
     noise_rng = np.random.default_rng(123)
     E = noise_rng.standard_normal((draws, n)) * np.sqrt(noise_var)
     Y = X @ beta + E  # (draws, n)

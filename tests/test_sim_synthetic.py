@@ -108,3 +108,60 @@ def test_digits_study_smoke():
             assert 0 <= st.acc[pa][m].min() <= 100
     assert "covariance" in st.table() and st.table().count("\n") == len(st.methods) + 1
     assert sum(st.picked["covariance"].values()) == 2 * 10 * 5
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X.astype(float), y
+
+
+def test_ridge_classifier_cv_picks_a_grid_penalty_and_matches_the_fixed_fit():
+    X, y = _digits()
+    acc, lam = sim.ridge_classifier_cv(X[:400], y[:400], X[400:], y[400:], folds=3, seed=0)
+    assert lam in sim.CV_LAMS
+    assert acc == sim.ridge_classifier_accuracy(X[:400], y[:400], X[400:], y[400:], lam)
+    # the path scores agree with separate fits (primal, n >= d, and dual, n < d)
+    for n in (300, 40):
+        A, B = sim._standardise(X[:n], X[900:950])
+        classes = np.unique(y[:n])
+        Y = sim._onehot(y[:n], classes)
+        path = sim._ridge_path_scores(A, Y, B, [1e-2, 1.0])
+        for k, lam_k in enumerate((1e-2, 1.0)):
+            d = A.shape[1]
+            W = np.linalg.solve(A.T @ A + n * lam_k * np.eye(d), A.T @ Y)
+            # (pixels constant in training are standardised by 1e-8: allow rounding there)
+            assert np.allclose(path[k], B @ W, rtol=1e-6, atol=1e-6)
+
+
+def test_ridge_classifier_cv_validates_on_the_masked_rows_only():
+    X, y = _digits()
+    mask = np.zeros(300, bool)
+    mask[:100] = True
+    acc, lam = sim.ridge_classifier_cv(X[:300], y[:300], X[300:], y[300:], validate=mask)
+    assert 0 < acc <= 1 and lam in sim.CV_LAMS
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(folds=1), "folds"),
+    (dict(lams=[-1.0]), "lams"),
+    (dict(validate=np.ones(5, bool)), "validate"),
+    (dict(validate=np.zeros(300, bool)), "validation rows"),
+])
+def test_ridge_classifier_cv_bad_input(kwargs, match):
+    X, y = _digits()
+    with pytest.raises(ValueError, match=match):
+        sim.ridge_classifier_cv(X[:300], y[:300], X[300:], y[300:], **kwargs)
+
+
+def test_digits_study_cv_and_all_real_reference():
+    st = sim.run_digits_study(range(2), real_per_class=8, pool_per_class=10, select_per_class=5,
+                              n_components=4, width=50, lam="cv", all_real=True)
+    assert st.references == ["all real"]
+    for pa in st.paradigms:
+        assert st.acc[pa]["all real"].shape == (2,)
+        assert np.all(np.isin(st.lams[pa]["covariance"], sim.CV_LAMS))
+    assert "all real" in st.table()
+    with pytest.raises(ValueError, match="lam"):
+        sim.run_digits_study(range(1), lam=-1.0)

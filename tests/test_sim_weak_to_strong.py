@@ -75,3 +75,30 @@ def test_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         simulate_w2s(**args)
+
+
+@pytest.mark.parametrize("pt,ps", [(None, None), (12, None), (None, 40)])
+def test_conditional_w2s_has_the_raw_mean(pt, ps):
+    i = np.arange(1, 31)
+    spec = i ** -1.0
+    beta = np.sqrt(i ** -1.2 / spec)
+    args = (spec, beta, 0.2, 20, 0.0, 25, [1e-3, 1e-1])
+    raw = simulate_w2s(*args, 3000, pt, ps, seed=1)
+    cond = simulate_w2s(*args, 400, pt, ps, seed=2, conditional=True)
+    for f in ("teacher", "student", "oracle"):
+        mr, sr = raw.mean_se(f)
+        mc, sc_ = cond.mean_se(f)
+        assert np.all(np.abs(mr - mc) <= 4 * np.sqrt(sr**2 + sc_**2)), f
+
+
+def test_conditional_w2s_relu_has_the_raw_mean():
+    D = 12
+    spec = np.ones(D)
+    beta = np.linspace(1, -1, D) / 3
+    args = (spec, beta, 0.2, 20, 0.0, 25, [1e-2], )
+    raw = simulate_w2s(*args, 3000, 15, 30, features="relu", seed=1)
+    cond = simulate_w2s(*args, 400, 15, 30, features="relu", seed=2, conditional=True)
+    for f in ("teacher", "student", "oracle"):
+        mr, sr = raw.mean_se(f)
+        mc, sc_ = cond.mean_se(f)
+        assert np.all(np.abs(mr - mc) <= 4 * np.sqrt(sr**2 + sc_**2)), f

@@ -198,3 +198,18 @@ def test_bad_input_raises(case):
     fn, word = BAD[case]
     with pytest.raises(ValueError, match=word):
         fn(spec, beta)
+
+
+def test_numerical_optimal_ratio_matches_the_closed_form():
+    spec, beta = power_law(60, 2.0), np.linspace(1.0, 2.0, 60)
+    n = spec.size // 3
+    idx = np.array([0, 5, spec.size // 2, spec.size - 1])
+    u = dist.numerical_optimal_ratio(spec, beta, n, idx)
+    assert np.allclose(u, dist.optimal_surrogate(spec, beta, n)[idx] / beta[idx], rtol=1e-8)
+
+
+@pytest.mark.parametrize("bad", [[], [-1], [10**6], [0.5]])
+def test_numerical_optimal_ratio_rejects_bad_directions(bad):
+    spec, beta = power_law(60, 2.0), np.ones(60)
+    with pytest.raises(ValueError, match="directions"):
+        dist.numerical_optimal_ratio(spec, beta, 10, np.array(bad))

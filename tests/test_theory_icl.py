@@ -103,3 +103,67 @@ def test_bad_input_losses():
         icl.isotropic_icl_loss(0, 3)
     with pytest.raises(ValueError, match="d"):
         icl.isotropic_icl_loss(3, 0)
+
+
+# --------------------------------------------------------------------------- finite task diversity
+def test_wishart_stieltjes_solves_the_marchenko_pastur_equation():
+    x, ka = np.array([0.1, 0.5, 2.0]), np.array([0.3, 1.0, 4.0])
+    m = icl.wishart_stieltjes(x, ka)
+    # M = 1 / (x + 1 / (1 + M / kappa)): the self-consistent equation of the code's closed form
+    np.testing.assert_allclose(m, 1 / (x + 1 / (1 + m / ka)), rtol=1e-12)
+    with pytest.raises(ValueError, match="kappa"):
+        icl.wishart_stieltjes(1.0, 0.0)
+
+
+def test_finite_task_errors_limits_and_values():
+    al, rho = 2.0, 0.01
+    x = (1 + rho) / al
+    e_icl, e_idg = icl.finite_task_errors(al, 1e7, 1e7, rho)
+    assert np.isclose(e_icl, rho + x / (1 + x), rtol=1e-5)
+    assert np.isclose(e_idg, e_icl, rtol=1e-4)
+    # memorisation at low diversity, merging at high diversity (both branches of tau)
+    for tau in (0.5, 4.0):
+        e_icl_, e_idg_ = icl.finite_task_errors(al, np.array([0.1, 50.0]), tau, rho)
+        gap = e_icl_ - e_idg_
+        assert gap[0] > 5 * gap[1] > 0
+    # a value from an independent transcription of the authors' formula
+    e = icl.finite_task_errors(2.0, 1.0, 4.0, 0.01)
+    assert np.allclose(e, (0.643, 0.349), atol=1e-3)
+    # the peak at tau = 1
+    assert icl.finite_task_errors(2.0, 1.0, 1.02, 0.01)[0] > 5 * e[0]
+    with pytest.raises(ValueError, match="tau"):
+        icl.finite_task_errors(2.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        icl.finite_task_errors(-1.0, 1.0, 2.0)
+    with pytest.raises(ValueError, match="noise_var"):
+        icl.finite_task_errors(1.0, 1.0, 2.0, rho=-0.1)
+
+
+def test_task_set_test_error_against_monte_carlo_and_scalar_step():
+    d, ell, rho = 6, 12, 0.2
+    gen = np.random.default_rng(0)
+    G = gen.standard_normal((d, d + 1)) / d
+    W = gen.standard_normal((3, d))
+    W = W / np.linalg.norm(W, axis=1, keepdims=True) * np.sqrt(d)
+    m = 400000
+    for tasks in (None, W):
+        w = gen.standard_normal((m, d)) if tasks is None else W[gen.integers(0, 3, m)]
+        x = gen.standard_normal((m, ell + 1, d)) / np.sqrt(d)
+        y = (x * w[:, None]).sum(-1) + np.sqrt(rho) * gen.standard_normal((m, ell + 1))
+        h = np.concatenate([(d / ell) * (y[:, :ell, None] * x[:, :ell]).sum(1),
+                            (y[:, :ell] ** 2).mean(-1)[:, None]], axis=-1)
+        err = (y[:, ell] - ((x[:, ell] @ G) * h).sum(-1)) ** 2
+        assert abs(err.mean() - icl.task_set_test_error(G, ell, rho, tasks)) < 4 * err.std() / np.sqrt(m)
+    # scalar step [c I, 0]: 1 + rho - 2c + c^2 (1 + 1/ell + (1 + rho) d/ell), for any normalised set
+    c = 0.4
+    g0 = np.hstack([c * np.eye(d), np.zeros((d, 1))])
+    ref = 1 + rho - 2 * c + c * c * (1 + 1 / ell + (1 + rho) * d / ell)
+    assert np.isclose(icl.task_set_test_error(g0, ell, rho), ref)
+    assert np.isclose(icl.task_set_test_error(g0, ell, rho, W), ref)
+    assert np.shape(icl.task_set_test_error(np.stack([g0, G]), ell, rho)) == (2,)
+    with pytest.raises(ValueError, match="gamma"):
+        icl.task_set_test_error(np.eye(d), ell)
+    with pytest.raises(ValueError, match="tasks"):
+        icl.task_set_test_error(g0, ell, tasks=np.ones((3, d + 1)))
+    with pytest.raises(ValueError, match="context length"):
+        icl.task_set_test_error(g0, 0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from _hdreg_fixtures import clean_env, kappa_brentq, power_law, two_level  # noqa: F401
 
-from hdreg.theory import ridge
+from hdreg.theory import ridge, spectral
 from hdreg.theory.spectral import SpectralSums, chebyshev_degree, error_bound, exact_sums
 
 SPECTRA = {
@@ -232,11 +232,11 @@ def test_ridge_risk_fields_match_the_exact_path(name, monkeypatch):
     spec = STRESS[name]
     beta = np.random.default_rng(3).standard_normal(spec.size)
     N, L = _stress_grid(spec)
-    monkeypatch.setattr(ridge, "_INTERP_MIN_P", 0)
-    monkeypatch.setattr(ridge, "_INTERP_SHARE", 0.0)
-    monkeypatch.setattr(ridge, "_interp_table", _force(ridge._interp_table))
+    monkeypatch.setattr(spectral, "_INTERP_MIN_P", 0)
+    monkeypatch.setattr(spectral, "_INTERP_SHARE", 0.0)
+    monkeypatch.setattr(spectral, "table_for", _force(spectral.table_for))
     fast = ridge.ridge_risk(spec, beta, N, L, 0.3)
-    monkeypatch.setattr(ridge, "_interp_table", lambda *a, **k: None)
+    monkeypatch.setattr(spectral, "table_for", lambda *a, **k: None)
     slow = ridge.ridge_risk(spec, beta, N, L, 0.3)
     for field in ("kappa", "df1", "df2", "bias", "variance", "risk", "train_error"):
         a, b = getattr(fast, field), getattr(slow, field)

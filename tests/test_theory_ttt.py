@@ -102,3 +102,44 @@ def test_bad_input():
         ttt.context_length_for_loss(1.5, 10, 10)
     with pytest.raises(ValueError, match="target"):
         ttt.cold_context_length(0.0, 10, 10)
+
+
+# --------------------------------------------------------------------------- covariate shift, label noise
+def test_shifted_ttt_reduces_to_isotropic_without_shift_or_noise():
+    for protocol in ("fresh", "same"):
+        for start in ("warm", "cold"):
+            a = ttt.shifted_ttt(40, 60, 30, 1.0, 0.0, start, protocol)
+            b = ttt.isotropic_ttt(40, 60, 30, start, protocol)
+            for f in ("before", "after", "eta", "mean_b", "mean_a"):
+                assert np.isclose(getattr(a, f), getattr(b, f), rtol=1e-12)
+
+
+def test_shifted_ttt_limit_and_exact_icl_loss():
+    al, ga, s, s2, d = 0.5, 1.0, 1.5, 1.0, 40000
+    n, k = int(al * d), int(ga * d)
+    a = 1 / (1 + al)
+    L = 1 - (2 * s - s * s) * (1 - a)
+    warm = L - ga * (1 - s * (1 - a)) ** 4 / ((1 + ga) * L + s2)
+    cold = 1 - ga / (1 + ga + s2)
+    assert np.isclose(ttt.shifted_ttt(n, k, d, s, s2).after, warm, rtol=1e-3)
+    assert np.isclose(ttt.shifted_ttt(n, k, d, s, s2, "cold").after, cold, rtol=1e-3)
+    # exact ICL loss at finite size, and the zero predictor is matched at s = 2
+    n, d = 7, 5
+    assert np.isclose(ttt.shifted_ttt(n, 3, d, 0.7).before, 1 - (2 * 0.7 - 0.49) * n / (n + d + 1))
+    assert np.isclose(ttt.shifted_ttt(n, 3, d, 2.0).before, 1.0)
+    # noise only increases the loss after the step, and leaves cold start independent of the scale
+    assert ttt.shifted_ttt(n, 3, d, 1.0, 2.0).after > ttt.shifted_ttt(n, 3, d, 1.0, 0.0).after
+    assert np.isclose(ttt.shifted_ttt(n, 3, d, 3.0, 0.5, "cold").after,
+                      ttt.shifted_ttt(n, 3, d, 0.3, 0.5, "cold").after)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(scale=0.0), "scale"), (dict(scale=-1.0), "scale"), (dict(scale=np.nan), "scale"),
+    (dict(label_noise=-0.1), "label_noise"), (dict(label_noise=np.inf), "label_noise"),
+    (dict(start="hot"), "start"), (dict(protocol="old"), "protocol"),
+])
+def test_shifted_ttt_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ttt.shifted_ttt(10, 10, 10, **kwargs)
+    with pytest.raises(ValueError, match="context length"):
+        ttt.shifted_ttt(0, 10, 10)

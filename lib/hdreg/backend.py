@@ -18,6 +18,8 @@ SciPy boundaries.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import platform
 from dataclasses import dataclass, field
@@ -37,6 +39,11 @@ __all__ = [
     "rng",
     "backend_info",
     "is_gpu",
+    "single_threaded_blas",
+    "on_active_backend",
+    "as_host",
+    "LARGE",
+    "single_threaded",
 ]
 
 _VALID = ("auto", "numpy", "cupy")
@@ -153,6 +160,32 @@ def to_numpy(a):
     return np.asarray(a)
 
 
+#: theory problems with at least this many entries (e.g. spectra of 10^5-10^6 directions) run on the
+#: active backend even when given NumPy input; smaller ones stay where they are
+LARGE = 1 << 15
+
+
+def on_active_backend(a, large: int = LARGE):
+    """``(array, xp)``: ``a`` moved to the active backend when that is CuPy and ``a`` has at least
+    ``large`` entries; otherwise ``a`` stays on its own namespace (device input stays on the device).
+
+    Theory functions call this on their spectrum, compute there, and return host arrays."""
+    xp = namespace_of(a)
+    if xp is np and getattr(a, "size", 0) >= large and get_backend().name == "cupy":
+        mod = get_backend().module
+        return mod.asarray(a), mod
+    return a, xp
+
+
+def as_host(a, dtype=np.float64):
+    """``a`` (host or device array, list, scalar) as a host NumPy array of ``dtype``: an explicit
+    device-to-host copy for device input. ``None`` and strings are refused (NumPy would turn them
+    into NaN or parse them)."""
+    if a is None or isinstance(a, (str, bytes)):
+        raise TypeError(f"expected a number or an array, got {a!r}")
+    return np.asarray(to_numpy(a), dtype=dtype)
+
+
 def asarray(a, dtype=None, small: bool = False):
     """Put ``a`` on the active backend. ``small=True`` keeps it on NumPy: tiny problems are not
     worth a device round trip."""
@@ -190,3 +223,28 @@ def backend_info(show: bool = True) -> dict:
         width = max(len(k) for k in info)
         print("\n".join(f"{k:<{width}} : {v}" for k, v in info.items()))
     return info
+
+
+def single_threaded_blas(xp=None):
+    """Context manager: on NumPy, BLAS/LAPACK single-threaded for its duration (via ``threadpoolctl``,
+    which ships with scikit-learn; a no-op without it or on CuPy). For the many small matrix calls of
+    the simulators threads buy little and, on a busy machine, spin-wait most of the time (measured on
+    a shared 2-core machine: slowdowns of 20x, up to 100x for batched eigendecompositions)."""
+    module = xp if xp is not None else get_backend().module
+    if module is not np:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def single_threaded(fn):
+    """Decorator: run ``fn`` under :func:`single_threaded_blas`."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with single_threaded_blas():
+            return fn(*args, **kwargs)
+
+    return wrapper

@@ -37,7 +37,7 @@ import numpy as np
 
 from .backend import to_numpy
 
-__all__ = ["ClaimError", "BUDGET", "K_MIN", "RECORDS", "within_se", "within_mc", "paired",
+__all__ = ["ClaimError", "BUDGET", "K_MIN", "RECORDS", "within_se", "within_mc", "within_rtol", "paired",
            "rel_close", "slope", "fit_slope", "less", "greater", "in_range", "monotone", "mean_se"]
 
 #: Largest relative error a Monte-Carlo claim may be blind to (without an exemption).
@@ -223,6 +223,43 @@ def within_mc(samples, theory, k: float = 4.0, axis: int = 0, label: str = "simu
     """
     mean, se = mean_se(samples, axis=axis)
     return within_se(mean, theory, se, k=k, label=label, scale=scale, exempt=exempt)
+
+
+def within_rtol(samples, theory, rtol: float, k: float = 4.0, axis: int = 0,
+                label: str = "simulation matches theory", noise_max: float | None = None,
+                exempt: str | None = None) -> float:
+    """The mean of ``samples`` is within ``rtol`` of ``theory``, and its Monte-Carlo error is small.
+
+    For an asymptotic theory whose own finite-size error at the simulated sizes is resolved by the
+    simulation (so that a z-test would reject a correct formula): the claim allows a relative gap of
+    ``rtol`` and requires ``max(k, 4)`` standard errors to stay within ``noise_max`` (default
+    :data:`BUDGET`) of the theory, so that the noise cannot hide an error. Its resolution is ``max(rtol, max(k, 4) * se / |theory|)``.
+    Returns the largest relative deviation.
+    """
+    k = _positive(k, "k", label)
+    rtol = _positive(rtol, "rtol", label)
+    exempt = _check_exempt(exempt, label)
+    mean, se = mean_se(samples, axis=axis)
+    mean, theory, se = _same_shape(label, mean=_arr(mean, "mean", label),
+                                   theory=_arr(theory, "theory", label), se=_arr(se, "se", label))
+    _finite_or_fail(label, theory=theory)
+    noise_max = BUDGET if noise_max is None else _positive(noise_max, "noise_max", label)
+    noise = _resolution(k, np.maximum(se, np.finfo(float).tiny), theory, label)
+    rel = np.abs(mean - theory) / np.maximum(np.abs(theory), np.finfo(float).tiny)
+    worst = int(np.argmax(rel))
+    resolution = max(rtol, noise)
+    passed = bool(rel.flat[worst] <= rtol) and noise <= noise_max
+    _record(label, "within_rtol", resolution, exempt, passed, max_rel=float(rel.max()), rtol=rtol)
+    if not rel.flat[worst] <= rtol:
+        raise ClaimError(
+            f"{label}: relative gap {rel.flat[worst]:.3g} > {rtol:g} at entry {worst} "
+            f"(sim={mean.flat[worst]:.6g} +- {se.flat[worst]:.2g}, theory={theory.flat[worst]:.6g})")
+    if noise > noise_max and (exempt is None or noise_max < BUDGET):
+        raise ClaimError(f"{label}: the Monte-Carlo error ({noise:.1%} of the theory at "
+                         f"{max(k, K_MIN):g} s.e.) is above {noise_max:.1%}: more trials")
+    _enforce_budget(label, resolution, exempt)
+    _ok(label, f"max relative gap {rel.max():.2%} <= {rtol:g}, Monte-Carlo error {noise:.1%}")
+    return float(rel.max())
 
 
 def paired(samples_a, samples_b, theory_diff, scale, k: float = 4.0, axis: int = 0,

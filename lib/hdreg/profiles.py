@@ -11,8 +11,6 @@ and every claim in the chapter must hold at both.
 from __future__ import annotations
 
 import os
-import sys
-import time
 from types import SimpleNamespace
 
 from .backend import get_backend
@@ -51,29 +49,14 @@ def _show_progress() -> bool:
     return scale() == "full"
 
 
-def progress(iterable, desc: str = "", total: int | None = None, every: float = 1.0):
-    """Yield from ``iterable``, printing a one-line progress report to stderr at most every ``every`` s.
+def progress(iterable=None, desc: str = "", total: int | None = None, **kwargs):
+    """A ``tqdm.auto`` progress bar over ``iterable`` (a widget in notebooks, a text bar in a
+    terminal); with ``iterable=None``, a bar advanced by hand with ``update(k)`` and ``close()``.
 
     Shown by default only at ``full`` scale; ``HDREG_PROGRESS=0`` silences it (the book build and the
     test suite set this, so built pages stay clean) and ``HDREG_PROGRESS=1`` forces it.
     """
-    if not _show_progress():
-        yield from iterable
-        return
-    if total is None:
-        try:
-            total = len(iterable)
-        except TypeError:
-            total = None
-    start = last = time.perf_counter()
-    i = 0
-    for i, item in enumerate(iterable, 1):
-        yield item
-        now = time.perf_counter()
-        if now - last >= every or (total is not None and i == total):
-            last = now
-            of = f"/{total}" if total else ""
-            sys.stderr.write(f"\r{desc} {i}{of}  [{now - start:6.1f} s]")
-            sys.stderr.flush()
-    sys.stderr.write(f"\r{desc} {i} done in {time.perf_counter() - start:.1f} s\n")
-    sys.stderr.flush()
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    return tqdm(iterable, desc=desc or None, total=total, disable=not _show_progress(),
+                **kwargs)

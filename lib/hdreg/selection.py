@@ -1,4 +1,6 @@
-r"""Selecting synthetic samples: covariance matching and baselines (Chapter 7).
+r"""Selecting synthetic samples: covariance matching and baselines.
+
+See the chapter *Synthetic data selection* (label ``ch-synthetic``).
 
 Covariance matching (Rezaei, Kovačević, Locatello and Mondelli, ICLR 2026) greedily adds the synthetic
 sample that brings the covariance of the selected set closest, in Frobenius norm, to the covariance of
@@ -26,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import get_backend, to_numpy
+from . import _validate
+from .backend import as_host, get_backend, to_numpy
 
 __all__ = [
     "pca_basis",
@@ -43,7 +46,7 @@ __all__ = [
 
 
 def _matrix(a, name, d=None):
-    m = np.asarray(to_numpy(a), dtype=float)
+    m = as_host(a)
     if m.ndim != 2 or m.shape[0] == 0 or m.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (rows = samples), got shape {m.shape}")
     if d is not None and m.shape[1] != d:
@@ -52,6 +55,15 @@ def _matrix(a, name, d=None):
     if not np.all(np.isfinite(m)):
         raise ValueError(f"{name} must be finite")
     return m
+
+
+def _labels(y_real, y_syn, R, S):
+    y_real, y_syn = to_numpy(y_real), to_numpy(y_syn)
+    if y_real.shape != (R.shape[0],) or y_syn.shape != (S.shape[0],):
+        raise _validate.InvalidParameterError(
+            "y_real and y_syn must be 1-D label arrays matching the rows of real and synthetic, got "
+            f"shapes {y_real.shape} and {y_syn.shape} for {R.shape[0]} and {S.shape[0]} rows")
+    return y_real, y_syn
 
 
 def _k(k, n_candidates):
@@ -210,9 +222,17 @@ def cluster_selection(real, synthetic, k, n_components=32, n_clusters=5, seed=0,
 def covariance_gap(real, y_real, synthetic, y_syn, n_components=32) -> float:
     """Mean over classes of the relative Frobenius distance between the covariance of the selected
     synthetic rows and that of the real rows, in the PCA space of the real class."""
+    R = _matrix(real, "real")
+    S = _matrix(synthetic, "synthetic", R.shape[1])
+    y_real, y_syn = _labels(y_real, y_syn, R, S)
     gaps = []
     for c in np.unique(y_real):
-        Rp, Sp, _ = _prepare(real[y_real == c], synthetic[y_syn == c], 1, n_components)
+        rows = np.count_nonzero(y_syn == c)
+        if rows < 2:
+            raise _validate.InvalidParameterError(
+                f"synthetic must have at least 2 rows of every class of y_real to define a covariance, "
+                f"got {rows} of class {c!r}")
+        Rp, Sp, _ = _prepare(R[y_real == c], S[y_syn == c], 1, n_components)
         T = np.cov(Rp, rowvar=False)
         gaps.append(np.linalg.norm(np.cov(Sp, rowvar=False) - T) / np.linalg.norm(T))
     return float(np.mean(gaps))
@@ -232,13 +252,10 @@ def select_per_class(real, y_real, synthetic, y_syn, k_per_class, methods=None, 
     """Run each method of :data:`METHODS` (or ``methods``) class by class: ``k_per_class`` synthetic
     rows of each class, matched against the real rows of the same class. Returns
     ``{method: indices into synthetic}``."""
-    methods = list(METHODS) if methods is None else list(methods)
+    methods = list(METHODS) if methods is None else _validate.choices(methods, "methods", METHODS)
     R = _matrix(real, "real")
     S = _matrix(synthetic, "synthetic", R.shape[1])
-    y_real, y_syn = np.asarray(y_real), np.asarray(y_syn)
-    if y_real.shape != (R.shape[0],) or y_syn.shape != (S.shape[0],):
-        raise ValueError("y_real and y_syn must be 1-D label arrays matching the rows of real and "
-                         "synthetic")
+    y_real, y_syn = _labels(y_real, y_syn, R, S)
     out = {m: [] for m in methods}
     for c in np.unique(y_real):
         rows = np.flatnonzero(y_syn == c)

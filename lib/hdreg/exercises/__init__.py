@@ -23,7 +23,15 @@ __all__ = ["ExerciseError", "NotAnswered", "attempt", "expect", "close"]
 
 
 class ExerciseError(AssertionError):
-    """An exercise's answer is wrong (the message says what, and gives a hint)."""
+    """An exercise's answer is wrong (the message says what, and gives a hint).
+
+    In IPython/Jupyter a failed check shows its message only, not a traceback (the expected state of
+    a student's notebook is "not yet"); the cell still fails, for "Run All", nbval and the grader.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of formatting a traceback (InteractiveShell.showtraceback).
+        return [f"{type(self).__name__}: {self}"]
 
 
 class NotAnswered(ExerciseError):
@@ -65,3 +73,32 @@ def close(value, target, *, rtol: float = 1e-6, atol: float = 0.0, what: str = "
     worst = float(np.max(err / np.maximum(np.abs(t), math.ulp(1.0))))
     expect(ok, f"{what} is right (relative error {worst:.1e})",
            f"{what} is off (largest relative error {worst:.2g})", hint)
+
+
+# An unanswered scaffold raises NotImplementedError("your answer here") (the student edition's stub),
+# in its own cell or in any cell that calls it. IPython shows that as one line too, not a traceback;
+# any other NotImplementedError keeps its traceback. The cell still fails.
+_STUB_MESSAGE = "your answer here"
+
+
+def _unanswered(shell, etype, value, tb, tb_offset=None):
+    # A custom exception handler must display the error itself (InteractiveShell.run_code).
+    if _STUB_MESSAGE in str(value):
+        shell._showtraceback(etype, value, [
+            "NotAnswered: not answered yet: this cell needs the answer to an exercise above "
+            "(its cell still says raise NotImplementedError)"])
+    else:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+
+def _short_stub_errors() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - plain Python
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "_showtraceback"):
+        shell.set_custom_exc((NotImplementedError,), _unanswered)
+
+
+_short_stub_errors()

@@ -13,7 +13,7 @@ from . import ExerciseError, attempt, close, expect
 from ..theory import icl
 from ..theory.marchenko_pastur import mp_stieltjes
 
-__all__ = ["check_noise_prediction", "check_bayes_excess"]
+__all__ = ["check_noise_prediction", "check_bayes_excess", "check_unlimited_diversity"]
 
 _CASES = ((40, 20, 0.0), (40, 20, 20.0), (100, 50, 5.0), (10, 30, 3.0))
 
@@ -56,3 +56,21 @@ def check_bayes_excess(bayes_excess) -> None:
         lin = (icl.isotropic_icl_loss(n, d, s2) - s2) / d
         expect(val < lin, f"at n={n} the Bayes predictor beats W* (as it must)",
                f"at n={n} your Bayes loss is not below the loss of W*, which it must be")
+
+
+def check_unlimited_diversity(unlimited_diversity_error) -> None:
+    """``unlimited_diversity_error(alpha, rho)`` returns the ICL error of linear attention pretrained
+    with unlimited task diversity and data (Lu et al.'s scaling: the zero predictor has error 1 + rho)."""
+    for alpha, rho in ((2.0, 0.01), (0.5, 0.5), (10.0, 0.0), (1.0, 2.0)):
+        val = attempt(unlimited_diversity_error, alpha, rho)
+        try:
+            val = float(val)
+        except (TypeError, ValueError):
+            raise ExerciseError("not yet: return one number, the limiting ICL error") from None
+        ref = icl.finite_task_errors(alpha, 1e7, 1e7, rho)[0]
+        close(val, ref, rtol=1e-4, what=f"the limiting error at alpha={alpha:g}, rho={rho:g}",
+              hint="minimise 1 + rho - 2c + c^2 (1 + (1 + rho)/alpha) over c (the 1/n term "
+                   "vanishes in the limit)")
+    expect(attempt(unlimited_diversity_error, 1.0, 0.0) < 1.0,
+           "the limit beats the zero predictor, whose error is 1 + rho",
+           "your limit should be below 1 + rho, the error of predicting zero")

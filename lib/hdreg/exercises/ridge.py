@@ -8,7 +8,8 @@ from scipy.optimize import minimize_scalar
 from ..theory import isotropic
 from . import attempt, close, expect
 
-__all__ = ["check_optimal_penalty", "check_noiseless_risk", "check_gcv"]
+__all__ = ["check_optimal_penalty", "check_noiseless_risk", "check_gcv",
+           "check_elliptical_ridgeless", "check_effective_ranks"]
 
 _CASES = [(0.5, 1.0, 0.25), (2.0, 1.0, 0.25), (4.0, 2.0, 0.5), (0.8, 0.5, 1.0)]
 
@@ -72,3 +73,38 @@ def check_gcv(gcv) -> None:
               what=f"your GCV values (n={n}, p={p})",
               hint="the training error uses the normalised ridge of the chapter, "
                    "(X^T X + n lam I)^{-1} X^T y, and df is tr X (X^T X + n lam I)^{-1} X^T")
+
+
+def check_elliptical_ridgeless(predicted_risk) -> None:
+    """``predicted_risk(bias, variance, a)`` must be the mean ridgeless risk of the elliptical
+    design with rho^2 ~ Gamma(a, 1/a), given the Gaussian design's bias and variance."""
+    cases = [(0.2, 0.05, 3.0), (0.1, 0.4, 2.0), (0.0, 1.0, 5.0), (0.3, 0.0, 1.5)]
+    for b, v, a in cases:
+        got = attempt(predicted_risk, b, v, a)
+        close(got, b + a / (a - 1.0) * v, rtol=1e-10,
+              what=f"your risk at bias={b}, variance={v}, a={a}",
+              hint="the row scaling leaves the row space unchanged (what does that do to the "
+                   "bias?) and divides the noise of row i by rho_i; you need E[rho^-2] for a "
+                   "Gamma(a, 1/a) variable")
+    expect(True, "your prediction is the Gaussian bias plus E[rho^-2] times the variance", "")
+
+
+def check_effective_ranks(effective_ranks) -> None:
+    """``effective_ranks(eigenvalues, k)`` must return ``(r_k, R_k)`` for a spectrum sorted in
+    decreasing order; compared with :func:`hdreg.theory.benign.effective_ranks`."""
+    from ..theory import benign
+
+    spectra = [np.arange(1, 201) ** -1.0, np.arange(1, 101) ** -2.0,
+               np.concatenate([np.ones(3), np.full(500, 1e-3)])]
+    for s in spectra:
+        r, R = benign.effective_ranks(s)
+        for k in (0, 3):
+            got = attempt(effective_ranks, s, k)
+            if not (hasattr(got, "__len__") and len(got) == 2):
+                expect(False, "", "your function must return a pair (r_k, R_k)")
+            close(got[0], r[k], rtol=1e-10, what=f"your r_k at k={k}",
+                  hint="r_k divides the tail sum from index k+1 on by the single eigenvalue "
+                       "lambda_{k+1} (eigenvalues indexed from 1)")
+            close(got[1], R[k], rtol=1e-10, what=f"your R_k at k={k}",
+                  hint="R_k is the squared tail sum divided by the tail sum of squares")
+    expect(True, "your effective ranks match on three spectra and two values of k", "")

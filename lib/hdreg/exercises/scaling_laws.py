@@ -7,7 +7,8 @@ import numpy as np
 from ..theory import scaling as sc
 from . import attempt, close, expect
 
-__all__ = ["check_noiseless_exponent", "check_optimal_penalty_constant"]
+__all__ = ["check_noiseless_exponent", "check_optimal_penalty_constant",
+           "check_ridgeless_crossover"]
 
 _GRID = [(1.5, 0.5), (1.5, 1.5), (1.5, 3.0), (2.0, 0.3), (3.0, 0.8)]
 
@@ -41,3 +42,19 @@ def check_optimal_penalty_constant(optimal_penalty_constant) -> None:
               hint="set the derivative of J lam^(2m) + D lam^(-1/alpha) / n to zero, with "
                    "D = sigma^2 (1 - 1/alpha) C_alpha, and solve for lam")
     expect(True, "your constant is the leading-order optimum", "")
+
+
+def check_ridgeless_crossover(crossover_n) -> None:
+    """``crossover_n(alpha, r, noise_var)``: the leading-order sample size where the noisy
+    interpolator's bias meets its tempered variance (Proposition ``prop-crossover``)."""
+    from ..theory import crossover as cx
+
+    for alpha, r in _GRID:
+        for s2 in (0.1, 1e-3):
+            got = attempt(crossover_n, alpha, r, s2)
+            close(got, cx.ridgeless_crossover_n(alpha, r, s2), rtol=1e-8,
+                  what=f"your n* at alpha={alpha}, r={r}, sigma^2={s2}",
+                  hint="the ridgeless bias is J tau^(2m) / (1 - df2/n) with df2/n -> 1 - 1/alpha "
+                       "and tau from C_alpha tau^(-1/alpha) = n; the variance tends to "
+                       "sigma^2 (alpha - 1); use sc.capacity_constant and sc.bias_constant")
+    expect(True, "your crossover sample size matches at every (alpha, r, sigma^2) tried", "")

@@ -1,8 +1,14 @@
-"""Shared summaries of per-trial simulation results (means, standard errors, paired gaps)."""
+"""Shared summaries of per-trial simulation results (means, standard errors, paired gaps).
+
+Every summary goes through :func:`hdreg.claims.mean_se`, the book's one mean/standard-error helper:
+it raises on fewer than two trials and on non-finite values instead of returning ``se = nan``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..claims import mean_se
 
 
 class PairedTrials:
@@ -12,15 +18,13 @@ class PairedTrials:
     """
 
     def mean_se(self, field: str):
-        """Mean over trials and its standard error (``ddof=1``)."""
-        a = getattr(self, field)
-        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
+        """Mean over trials and its standard error (``ddof=1``; at least 2 finite trials)."""
+        return mean_se(np.asarray(getattr(self, field)), axis=0)
 
     def gap(self, better: str, worse: str):
         """Mean and standard error of the paired difference ``worse - better`` (per column)."""
-        a, b = getattr(self, better), getattr(self, worse)
+        a, b = np.asarray(getattr(self, better)), np.asarray(getattr(self, worse))
         if a.ndim != b.ndim:  # a per-trial scalar against a per-penalty path
             a = a[:, None] if a.ndim == 1 else a
             b = b[:, None] if b.ndim == 1 else b
-        d = b - a
-        return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(d.shape[0])
+        return mean_se(b - a, axis=0)

@@ -1,4 +1,7 @@
-r"""Monte-Carlo surrogate-to-target and two-stage (teacher → student) regression (Chapter 4).
+r"""Monte-Carlo surrogate-to-target and two-stage (teacher → student) regression.
+
+See the chapter *Knowledge distillation and weak-to-strong generalisation*, label ``ch-
+distillation``.
 
 Batched over trials, over several surrogates sharing the same design and noise (common random
 numbers, so that differences between surrogates have small Monte-Carlo error), and over a ridge
@@ -12,6 +15,13 @@ per-trial summaries come back as NumPy arrays.
   ground-truth samples; a student (all features) is fitted on ``n`` fresh inputs labelled by the
   teacher, and, on the same inputs, on ground-truth labels (the strong-label baseline).
 * :func:`digits_weak_to_strong`: the same protocol on scikit-learn's bundled digits data set.
+
+With ``conditional=True`` the two simulators return, per trial, the risk *conditioned on the designs*:
+the label noise is integrated exactly and the risk is averaged over the signs of the coordinates of
+:math:`\beta_\star` (and of the surrogate), a symmetry of the Gaussian design with diagonal
+:math:`\Sigma` (:func:`sign_averaged_risk`). Its mean over trials estimates the same expected risk
+with a much smaller Monte-Carlo error, because the quadratic forms in the noise and the cross terms
+between eigen-directions, which dominate the per-trial fluctuations, are averaged exactly.
 """
 
 from __future__ import annotations
@@ -21,39 +31,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
+from ..backend import get_backend, to_numpy
+from ..batch import TrialRNG, chunk_size, chunks, trial_seed
+from ..theory.distillation import features_mask
 from ._summary import PairedTrials
-from ..backend import get_backend, rng, to_numpy
-from ..profiles import progress
-from .ridge import _chunk
+from .ridge import ridge_path, ridgeless_threshold_check
 
 __all__ = ["SurrogateSim", "simulate_surrogate_target", "TwoStageSim", "simulate_two_stage",
-           "DigitsW2S", "digits_weak_to_strong"]
-
-
-def _ridge_batch(xp, X, Y, nlam):
-    r"""Ridge coefficients for a batch: ``X`` (t, n, p), ``Y`` (t, n, S), ``nlam`` (L,) = n·λ.
-
-    Returns ``(t, p, S, L)``. One eigendecomposition of the smaller Gram matrix per trial; a zero
-    penalty gives the minimum-norm least-squares solution (eigenvalues below a relative tolerance are
-    treated as exact zeros, as in :func:`hdreg.sim.ridge.simulate_ridge_path`).
-    """
-    t, n, p = X.shape
-    Xt = X.transpose(0, 2, 1)
-    if n < p:
-        d, U = xp.linalg.eigh(X @ Xt)
-        A = U.transpose(0, 2, 1) @ Y  # (t, n, S)
-    else:
-        d, U = xp.linalg.eigh(Xt @ X)
-        A = U.transpose(0, 2, 1) @ (Xt @ Y)  # (t, p, S)
-    d = xp.clip(d, 0.0, None)
-    shifted = d[:, :, None] + nlam[None, None, :]  # (t, r, L)
-    tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
-    inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
-    C = A[:, :, :, None] * inv[:, :, None, :]  # (t, r, S, L)
-    r = C.shape[1]
-    flat = C.reshape(t, r, -1)
-    B = Xt @ (U @ flat) if n < p else U @ flat
-    return B.reshape(t, p, Y.shape[2], nlam.shape[0])
+           "DigitsW2S", "digits_weak_to_strong", "sign_averaged_risk"]
 
 
 def _risk(xp, spec, B, b_star):
@@ -63,12 +48,8 @@ def _risk(xp, spec, B, b_star):
     return (spec.reshape(shape) * err * err).sum(axis=1)
 
 
-def _lams(lams):
-    return _validate.penalties(lams)
-
-
 @dataclass(frozen=True)
-class SurrogateSim:
+class SurrogateSim(PairedTrials):
     """Per-trial risks against β*, shape ``(trials, S, L)`` for ``S`` surrogates and ``L`` penalties.
     ``coef_mean`` (only with ``return_mean_coef=True``) is the average target, ``(p, S, L)``."""
 
@@ -76,56 +57,60 @@ class SurrogateSim:
     risk: np.ndarray
     coef_mean: np.ndarray | None = None
 
-    def mean_se(self):
-        r = self.risk
-        return r.mean(axis=0), r.std(axis=0, ddof=1) / np.sqrt(r.shape[0])
+    def mean_se(self, field: str = "risk"):
+        """Mean over trials and its standard error (at least 2 finite trials)."""
+        return PairedTrials.mean_se(self, field)
 
 
 def simulate_surrogate_target(spectrum, beta_star, surrogates, n: int, noise_var: float, trials: int,
                               lams=0.0, seed: int = 0, return_mean_coef: bool = False,
-                              desc: str = "surrogate-to-target") -> SurrogateSim:
+                              desc: str = "surrogate-to-target", conditional: bool = False) -> SurrogateSim:
     r"""Fit ridge (every penalty in ``lams``; ``0`` is min-norm) on ``n`` samples
     :math:`x \sim N(0, \mathrm{diag(spectrum)})`, labels :math:`x^\top\beta^s + \varepsilon`, for each
     row :math:`\beta^s` of ``surrogates`` (shape ``(S, p)`` or ``(p,)``). All surrogates share the design
     and the noise within a trial. Returns the risk :math:`\|\hat\beta - \beta_\star\|_\Sigma^2`.
+
+    ``conditional=True``: the risk given the design, noise integrated and signs averaged (see the
+    module docstring); same expectation, far smaller variance; not with ``return_mean_coef``.
     """
     xp = get_backend().module
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
     b_h = np.asarray(to_numpy(_validate.vector_like(beta_star, spec_h, "beta_star")))
-    sur = np.asarray(to_numpy(surrogates), dtype=np.float64)
+    sur = _validate.finite_array(surrogates, "surrogates")
     if sur.ndim == 1:
         sur = sur[None, :]
     if sur.ndim != 2 or sur.shape[1] != spec_h.size:
         raise ValueError(f"surrogates must have shape (S, {spec_h.size}) or ({spec_h.size},), "
-                         f"got {np.shape(surrogates)}")
-    if not np.all(np.isfinite(sur)):
-        raise ValueError("surrogates must be finite")
+                         f"got {_validate.describe(surrogates)}")
     n = _validate.positive_int(n, "n")
     trials = _validate.positive_int(trials, "trials")
-    lams_h = _lams(lams)
-    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    lams_h = _validate.penalties(lams)
+    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
     p, S, L = spec_h.size, sur.shape[0], lams_h.size
-    rank = int(np.count_nonzero(spec_h > 0))
-    if np.any(lams_h == 0) and n == rank:
-        raise ValueError(f"ridgeless (lam = 0) with n = rank(Sigma) = {rank} is the interpolation "
-                         "threshold, where the risk has no finite mean; use lam > 0 or n != rank")
+    seed = _validate.seed(seed)
+    ridgeless_threshold_check(lams_h, n, int(np.count_nonzero(spec_h > 0)))
+    if conditional:
+        if return_mean_coef:
+            raise ValueError("return_mean_coef is not available with conditional=True")
+        return SurrogateSim(lams_h, _surrogate_conditional(spec_h, b_h, sur, n, sigma**2, trials,
+                                                           lams_h, seed, desc))
     r = min(n, p)
     per_trial = 8 * (2 * n * p + 3 * r * r + 3 * r * S * L + 3 * p * S * L + n * S)
-    step = _chunk(per_trial, trials, "simulate_surrogate_target")
+    step = chunk_size(per_trial, trials, "simulate_surrogate_target")
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(b_h)
     sur_d = xp.asarray(sur.T)  # (p, S)
     nlam = xp.asarray(n * lams_h)
-    gen = rng(seed)
     risks = []
     coef_sum = xp.zeros((p, S, L)) if return_mean_coef else None
-    for start in progress(range(0, trials, step), desc=desc):
-        t = min(step, trials - start)
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
         X = gen.standard_normal((t, n, p), dtype=xp.float64) * sqrt_spec
         noise = sigma * gen.standard_normal((t, n, 1), dtype=xp.float64)
         Y = X @ sur_d + noise  # (t, n, S)
-        B = _ridge_batch(xp, X, Y, nlam)
+        B = ridge_path(X, Y, nlam)
         risks.append(to_numpy(_risk(xp, spec, B, b_star)))
         if return_mean_coef:
             coef_sum += B.sum(axis=0)
@@ -145,7 +130,7 @@ class TwoStageSim(PairedTrials):
 
 def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, trials: int,
                        features=None, lam_teacher: float = 0.0, lams=0.0, target_noise_var: float = 0.0,
-                       seed: int = 0, desc: str = "two-stage") -> TwoStageSim:
+                       seed: int = 0, desc: str = "two-stage", conditional: bool = False) -> TwoStageSim:
     r"""Teacher → student, ``trials`` times.
 
     Teacher: ridge (``lam_teacher``; ``0`` is min-norm) on the features selected by ``features``
@@ -154,20 +139,22 @@ def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, tr
     with every penalty in ``lams`` on all features, fitted on ``n`` fresh inputs labelled
     :math:`x^\top\beta^s + \varepsilon_t` (``Var ε_t = target_noise_var``); on the same inputs it is also
     fitted on ground-truth labels :math:`x^\top\beta_\star + \varepsilon` (the strong-label baseline).
-    """
-    from ..theory.distillation import _features_mask  # noqa: PLC0415
 
+    ``conditional=True``: risks given the designs, with every label noise integrated and the signs of
+    the coordinates of :math:`\beta_\star` averaged (see the module docstring).
+    """
     xp = get_backend().module
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
     b_h = np.asarray(to_numpy(_validate.vector_like(beta_star, spec_h, "beta_star")))
-    seen = _features_mask(features, spec_h)
+    seen = features_mask(features, spec_h)
     m = _validate.positive_int(m, "m")
     n = _validate.positive_int(n, "n")
     trials = _validate.positive_int(trials, "trials")
-    lams_h = _lams(lams)
-    lam_t = float(_validate.nonneg(lam_teacher, "lam_teacher"))
-    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
-    sigma_t = float(np.sqrt(float(_validate.nonneg(target_noise_var, "target_noise_var"))))
+    lams_h = _validate.penalties(lams)
+    lam_t = _validate.nonneg_scalar(lam_teacher, "lam_teacher")
+    seed = _validate.seed(seed)
+    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
+    sigma_t = float(np.sqrt(_validate.nonneg_scalar(target_noise_var, "target_noise_var")))
     p, k, L = spec_h.size, int(seen.sum()), lams_h.size
     rank_s = int(np.count_nonzero(spec_h[seen] > 0))
     if lam_t == 0 and m == rank_s:
@@ -177,22 +164,25 @@ def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, tr
     if np.any(lams_h == 0) and n == rank:
         raise ValueError(f"ridgeless student (lam = 0) with n = rank(Sigma) = {rank} is the "
                          "interpolation threshold; use lam > 0 or n != rank")
+    if conditional:
+        return TwoStageSim(lams_h, *_two_stage_conditional(spec_h, b_h, seen, m, n, sigma**2, sigma_t**2,
+                                                           trials, lam_t, lams_h, seed, desc))
     rt, r = min(m, k), min(n, p)
     per_trial = 8 * (m * p + m * k + 3 * rt * rt + 2 * n * p + 3 * r * r + 8 * p * L + 4 * n)
-    step = _chunk(per_trial, trials, "simulate_two_stage")
+    step = chunk_size(per_trial, trials, "simulate_two_stage")
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(b_h)
     seen_idx = xp.asarray(np.flatnonzero(seen))
     nlam_t = xp.asarray(np.array([m * lam_t]))
     nlam = xp.asarray(n * lams_h)
-    gen = rng(seed)
     teach, stud, strong = [], [], []
-    for start in progress(range(0, trials, step), desc=desc):
-        t = min(step, trials - start)
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
         Xs = gen.standard_normal((t, m, p), dtype=xp.float64) * sqrt_spec
         ys = Xs @ b_star + sigma * gen.standard_normal((t, m), dtype=xp.float64)
-        Bs = _ridge_batch(xp, Xs[:, :, seen_idx], ys[:, :, None], nlam_t)[:, :, 0, 0]  # (t, k)
+        Bs = ridge_path(Xs[:, :, seen_idx], ys, nlam_t)[:, :, 0]  # (t, k)
         beta_s = xp.zeros((t, p))
         beta_s[:, seen_idx] = Bs
         err = beta_s - b_star
@@ -201,7 +191,7 @@ def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, tr
         eps = gen.standard_normal((t, n), dtype=xp.float64)
         y_teacher = (X @ beta_s[:, :, None])[:, :, 0] + sigma_t * eps
         y_true = X @ b_star + sigma * eps
-        B = _ridge_batch(xp, X, xp.stack([y_teacher, y_true], axis=2), nlam)  # (t, p, 2, L)
+        B = ridge_path(X, xp.stack([y_teacher, y_true], axis=2), nlam)  # (t, p, 2, L)
         risk = to_numpy(_risk(xp, spec, B, b_star))  # (t, 2, L)
         stud.append(risk[:, 0, :])
         strong.append(risk[:, 1, :])
@@ -248,17 +238,18 @@ def digits_weak_to_strong(splits: int, m: int, n: int, teacher: str = "tree", we
     n = _validate.positive_int(n, "n")
     n_test = _validate.positive_int(n_test, "n_test")
     weak_size = _validate.positive_int(weak_size, "weak_size")
-    if teacher not in ("tree", "pca"):
-        raise ValueError(f"teacher must be 'tree' or 'pca', got {teacher!r}")
+    teacher = _validate.choice(teacher, "teacher", ("tree", "pca"))
+    seed = _validate.seed(seed)
+    strong_alpha = _validate.positive_scalar(strong_alpha, "strong_alpha")
+    gamma = _validate.positive_scalar(gamma, "gamma")
     X, labels = load_digits(return_X_y=True)
     X = X / 16.0
     Y = np.eye(10)[labels]
     if m + n + n_test > X.shape[0]:
         raise ValueError(f"m + n + n_test = {m + n + n_test} exceeds the {X.shape[0]} images")
-    gen = np.random.default_rng(seed)
     out = {"teacher": [], "student": [], "strong": []}
-    for j in range(splits):
-        perm = gen.permutation(X.shape[0])
+    for j in range(splits):  # split j's permutation depends only on (seed, j)
+        perm = np.random.default_rng(trial_seed(seed, j)).permutation(X.shape[0])
         i_t, i_s, i_e = perm[:m], perm[m:m + n], perm[m + n:m + n + n_test]
         if teacher == "tree":
             weak = DecisionTreeRegressor(max_depth=weak_size, random_state=j)
@@ -277,3 +268,104 @@ def digits_weak_to_strong(splits: int, m: int, n: int, teacher: str = "tree", we
     settings = dict(splits=splits, m=m, n=n, teacher=teacher, weak_size=weak_size,
                     strong_alpha=strong_alpha, gamma=gamma, n_test=n_test, seed=seed)
     return DigitsW2S(*(np.array(out[k]) for k in ("teacher", "student", "strong")), settings)
+
+
+
+# --------------------------------------------------------------------------------------------
+# risks conditioned on the design
+
+
+def sign_averaged_risk(spectrum, A, b, beta_star, N=None, noise_var: float = 0.0):
+    r"""Risk of :math:`\hat\beta = Ab + N\varepsilon` against :math:`\beta_\star`, averaged over the
+    noise :math:`\varepsilon \sim \mathcal N(0, \sigma^2 I)` and over independent random signs of the
+    coordinates (applied to ``b`` and ``beta_star`` together):
+
+    .. math::
+        \sum_i \big[b_i^2 (A^\top\Sigma A)_{ii} - 2 b_i\beta_{\star,i}\lambda_iA_{ii} + \lambda_i\beta_{\star,i}^2\big]
+        + \sigma^2\operatorname{tr}(N^\top\Sigma N).
+
+    ``A`` has shape ``(t, p, p, ...)`` (column ``i`` is the estimate for the labels :math:`Xe_i`),
+    ``N`` shape ``(t, p, q, ...)``; ``b`` is ``(p,)`` or ``(S, p)`` (then the result has an axis of
+    size ``S`` after the trial axis). For a Gaussian design with diagonal :math:`\Sigma` flipping the
+    signs of coordinates leaves the law of the design unchanged, so the mean of this quantity over
+    designs is the expected risk. Works on the backend's arrays; returns an array of the same kind.
+    """
+    xp = get_backend().module
+    spec = xp.asarray(spectrum)
+    p = spec.shape[0]
+    extra = (1,) * (A.ndim - 3)
+    lam_col = spec.reshape((1, p, 1) + extra)
+    quad = (lam_col * A * A).sum(axis=1)  # (t, p, ...): (A^T Sigma A)_ii
+    idx = xp.arange(p)
+    diag = A[:, idx, idx]  # (t, p, ...)
+    bb = xp.asarray(b)
+    single = bb.ndim == 1
+    bb = bb.reshape(1, p) if single else bb
+    bs = xp.asarray(beta_star).reshape(1, p)
+    shape = (1, bb.shape[0], p) + extra
+    lam = spec.reshape((1, 1, p) + extra)
+    out = ((bb * bb).reshape(shape) * quad[:, None]
+           - 2.0 * (bb * bs).reshape(shape) * lam * diag[:, None]
+           + (lam * bs.reshape((1, 1, p) + extra) ** 2)).sum(axis=2)  # (t, S, ...)
+    if N is not None and noise_var > 0:
+        out = out + noise_var * (spec.reshape((1, p, 1) + extra) * N * N).sum(axis=(1, 2))[:, None]
+    return out[:, 0] if single else out
+
+
+def _surrogate_conditional(spec_h, b_h, sur, n, noise_var, trials, lams_h, seed, desc):
+    xp = get_backend().module
+    p, L = spec_h.size, lams_h.size
+    per_trial = 8 * (2 * n * p + 3 * min(n, p) ** 2 + 4 * p * (p + n) * L + n * (p + n))
+    step = chunk_size(per_trial, trials, "simulate_surrogate_target (conditional)")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    nlam = xp.asarray(n * lams_h)
+    sur_d, b_d = xp.asarray(sur), xp.asarray(b_h)
+    eye = xp.eye(n)
+    risks = []
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
+        X = gen.standard_normal((t, n, p), dtype=xp.float64) * sqrt_spec
+        Y = xp.concatenate([X, xp.broadcast_to(eye, (t, n, n))], axis=2)
+        B = ridge_path(X, Y, nlam)  # (t, p, p + n, L)
+        r = sign_averaged_risk(spec, B[:, :, :p], sur_d, b_d, B[:, :, p:], noise_var)  # (t, S, L)
+        risks.append(to_numpy(r))
+    return np.concatenate(risks)
+
+
+def _two_stage_conditional(spec_h, b_h, seen, m, n, noise_var, target_noise_var, trials, lam_t, lams_h,
+                           seed, desc):
+    xp = get_backend().module
+    p, k, L = spec_h.size, int(seen.sum()), lams_h.size
+    per_trial = 8 * (m * p + m * (p + m) + 2 * k * (p + m) + p * (p + m) + 2 * n * p
+                     + n * (2 * p + m + n) + 4 * p * (2 * p + m + n) * L)
+    step = chunk_size(per_trial, trials, "simulate_two_stage (conditional)")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    b_star = xp.asarray(b_h)
+    seen_idx = xp.asarray(np.flatnonzero(seen))
+    nlam_t = xp.asarray(np.array([m * lam_t]))
+    nlam = xp.asarray(n * lams_h)
+    teach, stud, strong = [], [], []
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
+        Xt = gen.standard_normal((t, m, p), dtype=xp.float64) * sqrt_spec
+        Yt = xp.concatenate([Xt, xp.broadcast_to(xp.eye(m), (t, m, m))], axis=2)
+        Bs = ridge_path(Xt[:, :, seen_idx], Yt, nlam_t)[:, :, :, 0]  # (t, k, p + m)
+        T = xp.zeros((t, p, p + m))
+        T[:, seen_idx] = Bs
+        teach.append(to_numpy(sign_averaged_risk(spec, T[:, :, :p, None], b_star, b_star,
+                                                 T[:, :, p:, None], noise_var)[:, 0]))
+        X = gen.standard_normal((t, n, p), dtype=xp.float64) * sqrt_spec
+        Y = xp.concatenate([X @ T, X, xp.broadcast_to(xp.eye(n), (t, n, n))], axis=2)
+        B = ridge_path(X, Y, nlam)  # (t, p, 2p + m + n, L)
+        own = B[:, :, 2 * p + m:]
+        stud_r = sign_averaged_risk(spec, B[:, :, :p], b_star, b_star, B[:, :, p:p + m], noise_var)
+        if target_noise_var > 0:
+            stud_r = stud_r + target_noise_var * (spec[None, :, None, None] * own * own).sum(axis=(1, 2))
+        strong_r = sign_averaged_risk(spec, B[:, :, p + m:2 * p + m], b_star, b_star, own, noise_var)
+        stud.append(to_numpy(stud_r))
+        strong.append(to_numpy(strong_r))
+    return np.concatenate(teach), np.concatenate(stud), np.concatenate(strong)

@@ -1,4 +1,6 @@
-r"""Monte-Carlo random-feature ridge regression, batched over trials and a whole λ-path (Chapter 3).
+r"""Monte-Carlo random-feature ridge regression, batched over trials and a whole λ-path.
+
+See the chapter *Random-feature ridge regression*, label ``ch-random-features``.
 
 Each trial draws fresh inputs :math:`X\in\mathbb R^{n\times D}` (rows :math:`\mathcal N(0,\Sigma)`),
 labels :math:`y = X\beta_\star+\varepsilon`, and fresh feature weights :math:`F\in\mathbb R^{D\times p}`,
@@ -31,48 +33,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
-from ..backend import get_backend, rng, to_numpy
-from ..profiles import progress
-from .ridge import RidgePathSim, _chunk
+from ..backend import get_backend, to_numpy
+from ..batch import TrialRNG, chunk_size, chunks
+from ..features import FEATURES, FeatureMap
+from .ridge import RidgePathSim, ridge_path, ridgeless_threshold_check
 
 __all__ = ["simulate_rf_path", "simulate_projection_error", "FEATURES"]
-
-FEATURES = ("linear", "relu")
-
-_MU0 = 1.0 / np.sqrt(2.0 * np.pi)
-
-
-def _ridge_path(Z, y, nlam, xp):
-    """Ridge coefficients ``(t, p, L)`` and training MSE ``(t, L)`` for every penalty in ``nlam``
-    (``n * lam``) from one eigendecomposition of the smaller Gram matrix per trial."""
-    t, n, p = Z.shape
-    Zt = Z.transpose(0, 2, 1)
-    if n < p:
-        d, U = xp.linalg.eigh(Z @ Zt)
-        a = (U.transpose(0, 2, 1) @ y[..., None])[..., 0]
-    else:
-        d, V = xp.linalg.eigh(Zt @ Z)
-        a = (V.transpose(0, 2, 1) @ (Zt @ y[..., None]))[..., 0]
-    d = xp.clip(d, 0.0, None)
-    shifted = d[..., None] + nlam  # (t, m, L)
-    tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
-    inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
-    coef_eig = a[..., None] * inv
-    if n < p:
-        W = Zt @ (U @ coef_eig)
-        resid = a[..., None] * (1.0 - d[..., None] * inv)
-        train = (resid * resid).sum(axis=1) / n
-    else:
-        W = V @ coef_eig
-        R = y[..., None] - Z @ W
-        train = (R * R).sum(axis=1) / n
-    return W, train
-
-
-def _relu_kernel(rho, xp):
-    """Centred arc-cosine kernel E[(relu(u)-mu0)(relu(v)-mu0)] for unit Gaussians with correlation rho."""
-    rho = xp.clip(rho, -1.0, 1.0)
-    return (xp.sqrt(1.0 - rho * rho) + (np.pi - xp.arccos(rho)) * rho) / (2.0 * np.pi) - _MU0**2
 
 
 def simulate_rf_path(spectrum, beta, n: int, p: int, lams, noise_var: float, trials: int,
@@ -85,8 +51,9 @@ def simulate_rf_path(spectrum, beta, n: int, p: int, lams, noise_var: float, tri
     spectrum, beta : (D,) eigenvalues of Σ and :math:`\beta_\star` in its eigenbasis.
     n, p : numbers of samples and of random features (positive integers).
     lams : penalties (normalised convention), a scalar or 1-D array; ``0`` is the min-norm solution.
-    noise_var : label-noise variance. trials, seed : number of trials and seed (:func:`hdreg.backend.rng`).
-    features : ``"linear"`` or ``"relu"`` (isotropic ``spectrum`` only), see the module docstring.
+    noise_var : label-noise variance. trials, seed : number of trials and seed (trial ``i`` draws
+        from its own stream, :class:`hdreg.batch.TrialRNG`: inputs, noise, then feature weights).
+    features : ``"linear"`` or ``"relu"`` (isotropic ``spectrum`` only), see :mod:`hdreg.features`.
 
     Returns a :class:`hdreg.sim.ridge.RidgePathSim` with ``risk`` (excess test error) and
     ``train_error`` of shape ``(trials, len(lams))``; compare with
@@ -94,59 +61,41 @@ def simulate_rf_path(spectrum, beta, n: int, p: int, lams, noise_var: float, tri
     :func:`~hdreg.theory.random_features.relu_gaussian_equivalent`).
     """
     xp = get_backend().module
-    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
-    beta_h = np.asarray(to_numpy(_validate.vector_like(beta, spec_h, "beta")))
+    spec_h = to_numpy(_validate.spectrum(spectrum))
+    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
     n = _validate.positive_int(n, "n")
     p = _validate.positive_int(p, "p")
     trials = _validate.positive_int(trials, "trials")
-    if features not in FEATURES:
-        raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
+    seed = _validate.seed(seed)
+    features = _validate.choice(features, "features", FEATURES)
     if features == "relu" and not np.allclose(spec_h, spec_h[0], rtol=1e-12, atol=0):
         raise ValueError("features='relu' needs isotropic inputs: spectrum must be constant")
     lams_h = _validate.penalties(lams)
-    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
     D = spec_h.size
     rank = int(np.count_nonzero(spec_h > 0))
     feat_rank = p if features == "relu" else min(p, rank)
-    if np.any(lams_h == 0) and n == feat_rank:
-        raise ValueError(f"ridgeless (lam = 0) with n = rank of the features ({feat_rank}) is the "
-                         "interpolation threshold, where the risk has no finite mean; use lam > 0 "
-                         "or n != p")
+    ridgeless_threshold_check(lams_h, n, feat_rank, rank_name="the rank of the features")
     L = lams_h.size
     m = min(n, p)
-    per_trial = 8 * (n * D + 2 * D * p + 2 * n * p + 3 * m * m + 2 * p * L + 2 * D * L + n * L
+    per_trial = 8 * (n * D + 2 * D * p + 2 * n * p + 3 * m * m + 2 * p * L + 2 * D * L + 2 * m * L
                      + (2 * p * p + p * L if features == "relu" else 0))
-    step = _chunk(per_trial, trials, "simulate_rf_path")
+    step = chunk_size(per_trial, trials, "simulate_rf_path")
 
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(beta_h)
     nlam = xp.asarray(n * lams_h)
     signal = float((spec_h * beta_h * beta_h).sum())
-    gen = rng(seed)
     risks, trains = [], []
-    for start in progress(range(0, trials, step), desc=desc):
-        t = min(step, trials - start)
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
         X = gen.standard_normal((t, n, D), dtype=xp.float64) * sqrt_spec
         y = X @ b_star + sigma * gen.standard_normal((t, n), dtype=xp.float64)
-        F = gen.standard_normal((t, D, p), dtype=xp.float64)
-        if features == "linear":
-            Z = (X @ F) / np.sqrt(p)
-            W, train = _ridge_path(Z, y, nlam, xp)
-            err = (F @ W) / np.sqrt(p) - b_star[None, :, None]  # (t, D, L)
-            risk = (spec[None, :, None] * err * err).sum(axis=1)
-        else:
-            F = F * (np.sqrt(D) / xp.sqrt((F * F).sum(axis=1, keepdims=True)))
-            s = float(spec_h[0])
-            U = (X @ F) / np.sqrt(s * D)
-            Z = (xp.maximum(U, 0.0) - _MU0) / np.sqrt(p)
-            W, train = _ridge_path(Z, y, nlam, xp)
-            K = _relu_kernel((F.transpose(0, 2, 1) @ F) / D, xp)  # (t, p, p)
-            c = 0.5 * np.sqrt(s) * (F.transpose(0, 2, 1) @ b_star) / np.sqrt(D)  # (t, p)
-            quad = (W * (K @ W)).sum(axis=1) / p
-            lin = (c[..., None] * W).sum(axis=1) / np.sqrt(p)
-            risk = quad - 2.0 * lin + signal
-        risks.append(to_numpy(risk))
+        fmap = FeatureMap(xp, gen, t, D, p, features, float(spec_h[0]))
+        W, train = ridge_path(fmap(X), y, nlam, train=True)
+        risks.append(to_numpy(fmap.risk(W, spec, b_star, signal)))
         trains.append(to_numpy(train))
     return RidgePathSim(lams_h, np.concatenate(risks), np.concatenate(trains))
 
@@ -158,18 +107,20 @@ def simulate_projection_error(spectrum, beta, p: int, trials: int, seed: int = 0
     ``lam -> 0`` limit of random-feature ridge; compare with
     :func:`hdreg.theory.random_features.rf_approximation_error`)."""
     xp = get_backend().module
-    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
-    beta_h = np.asarray(to_numpy(_validate.vector_like(beta, spec_h, "beta")))
+    spec_h = to_numpy(_validate.spectrum(spectrum))
+    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
     p = _validate.positive_int(p, "p")
     trials = _validate.positive_int(trials, "trials")
+    seed = _validate.seed(seed)
     D = spec_h.size
-    step = _chunk(8 * (2 * D * p + 3 * p * p + 2 * D), trials, "simulate_projection_error")
+    step = chunk_size(8 * (2 * D * p + 3 * p * p + 2 * D), trials, "simulate_projection_error")
     sqrt_spec = xp.sqrt(xp.asarray(spec_h))
     v = sqrt_spec * xp.asarray(beta_h)
-    gen = rng(seed)
+    vv = float((spec_h * beta_h * beta_h).sum())
     out = []
-    for start in range(0, trials, step):
-        t = min(step, trials - start)
+    for start, stop in chunks(trials, step, "projection trials"):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
         G = gen.standard_normal((t, D, p), dtype=xp.float64) * sqrt_spec[None, :, None]
         Gt = G.transpose(0, 2, 1)
         # projection of v on the columns of G through the eigendecomposition of the p x p Gram matrix
@@ -177,5 +128,5 @@ def simulate_projection_error(spectrum, beta, p: int, trials: int, seed: int = 0
         c = (V.transpose(0, 2, 1) @ (Gt @ v)[..., None])[..., 0]  # (t, p)
         keep = d > xp.max(d, axis=1, keepdims=True) * max(D, p) * np.finfo(float).eps
         explained = xp.where(keep, c * c / xp.where(keep, d, 1.0), 0.0).sum(axis=1)
-        out.append(to_numpy(float(v @ v) - explained))
+        out.append(to_numpy(vv - explained))
     return np.concatenate(out)

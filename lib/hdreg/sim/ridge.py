@@ -1,4 +1,6 @@
-r"""Monte-Carlo ridge regression, batched over trials and over a whole λ-path (Chapter 1).
+r"""Monte-Carlo ridge regression, batched over trials and over a whole λ-path.
+
+See the chapter *Ridge regression in high dimensions*, label ``ch-ridge``.
 
 One eigendecomposition of the smaller Gram matrix per trial serves every penalty on the path:
 
@@ -9,53 +11,89 @@ One eigendecomposition of the smaller Gram matrix per trial serves every penalty
 
 ``λ = 0`` gives the minimum-norm least-squares solution (the pseudo-inverse). Trials are processed in
 chunks so that memory stays under a budget; everything runs on the active backend (NumPy or CuPy)
-and only the small per-trial summaries come back as NumPy arrays.
+and only the small per-trial summaries come back as NumPy arrays. Trial ``i`` draws from its own
+random stream (:mod:`hdreg.batch`), so chunking never changes the numbers.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import _validate
-from ..backend import get_backend, rng, to_numpy
-from ..profiles import progress
+from ..batch import TrialRNG, chunk_size, chunks, memory_budget
+from ..backend import get_backend, namespace_of, to_numpy
+from ._summary import PairedTrials
 
 __all__ = ["RidgePathSim", "simulate_ridge_path", "RidgeDesignSim", "simulate_ridge_path_given_design",
-           "sample_covariance_eigenvalues", "memory_budget"]
+           "sample_covariance_eigenvalues", "memory_budget", "ridge_path", "ridgeless_threshold_check"]
 
 
-def memory_budget() -> int:
-    """Bytes one batched computation may use: ``HDREG_MEM_BUDGET_GB`` if set, else a quarter of the
-    free device memory (CuPy) or 2 GiB (NumPy)."""
-    env = os.environ.get("HDREG_MEM_BUDGET_GB")
-    if env:
-        value = float(env)
-        if not value > 0:
-            raise ValueError(f"HDREG_MEM_BUDGET_GB must be > 0, got {env!r}")
-        return int(value * 2**30)
-    b = get_backend()
-    if b.name == "cupy":
-        free, _ = b.module.cuda.runtime.memGetInfo()
-        return int(free // 4)
-    return 2 * 2**30
+def ridge_path(X, Y, nlam, train: bool = False):
+    r"""Ridge coefficients for a batch, every penalty from one eigendecomposition per trial.
+
+    ``X``: ``(t, n, p)`` designs; ``Y``: ``(t, n)`` or ``(t, n, S)`` responses (``S`` response vectors
+    sharing each design); ``nlam``: ``(L,)`` penalties times ``n`` (the normalised convention
+    :math:`\frac1n\|y - X\beta\|^2 + \lambda\|\beta\|^2`), on the same namespace. Returns the
+    coefficients, ``(t, p, L)`` or ``(t, p, S, L)``, and with ``train=True`` also the training mean
+    squared errors ``(t, L)`` or ``(t, S, L)``.
+
+    With the smaller Gram matrix (``XX^T = U D U^T`` when ``n < p``, else ``X^T X = V D V^T``):
+    :math:`\hat\beta_\lambda = X^\top U (D + n\lambda)^{-1} U^\top y` or
+    :math:`V (D + n\lambda)^{-1} V^\top X^\top y`. Eigenvalues below ``max(D) max(n, p) eps`` count
+    as exact zeros, so ``λ = 0`` is the minimum-norm least-squares solution. This is the one ridge
+    kernel of :mod:`hdreg.sim`; every simulator calls it.
+    """
+    xp = namespace_of(X)
+    single = Y.ndim == 2
+    if single:
+        Y = Y[:, :, None]
+    t, n, p = X.shape
+    S, L = Y.shape[2], nlam.shape[0]
+    Xt = X.transpose(0, 2, 1)
+    if n < p:
+        d, U = xp.linalg.eigh(X @ Xt)
+        A = U.transpose(0, 2, 1) @ Y  # (t, n, S)
+    else:
+        d, U = xp.linalg.eigh(Xt @ X)
+        A = U.transpose(0, 2, 1) @ (Xt @ Y)  # (t, p, S)
+    d = xp.clip(d, 0.0, None)
+    shifted = d[:, :, None] + nlam[None, None, :]  # (t, r, L)
+    tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
+    keep = shifted > tol
+    inv = xp.where(keep, 1.0 / xp.where(keep, shifted, 1.0), 0.0)
+    C = A[:, :, :, None] * inv[:, :, None, :]  # (t, r, S, L)
+    r = C.shape[1]
+    flat = C.reshape(t, r, S * L)
+    B = (Xt @ (U @ flat) if n < p else U @ flat).reshape(t, p, S, L)
+    if not train:
+        return B[:, :, 0, :] if single else B
+    if n < p:  # residual in the U basis: a_j (1 - d_j inv_j), exact since U spans R^n
+        resid = A[:, :, :, None] * (1.0 - d[:, :, None, None] * inv[:, :, None, :])
+        mse = (resid * resid).sum(axis=1) / n  # (t, S, L)
+    else:
+        R = Y[:, :, :, None] - (X @ B.reshape(t, p, S * L)).reshape(t, n, S, L)
+        mse = (R * R).sum(axis=1) / n
+    if single:
+        return B[:, :, 0, :], mse[:, 0, :]
+    return B, mse
 
 
-def _chunk(per_trial_bytes: int, trials: int, what: str) -> int:
-    budget = memory_budget()
-    if per_trial_bytes > budget:
-        raise MemoryError(
-            f"{what}: one trial needs about {per_trial_bytes / 2**30:.2f} GiB but the memory budget is "
-            f"{budget / 2**30:.2f} GiB. Reduce the sizes or raise HDREG_MEM_BUDGET_GB."
-        )
-    return max(1, min(trials, budget // per_trial_bytes))
+def ridgeless_threshold_check(lams, n: int, rank: int, what: str = "ridgeless (lam = 0)",
+                              size_name: str = "n", rank_name: str = "rank(Sigma)") -> None:
+    """Refuse ``λ = 0`` at ``n = rank``: the interpolation threshold, where the risk has no finite
+    mean."""
+    if np.any(np.asarray(lams) == 0) and n == rank:
+        raise ValueError(f"{what} with {size_name} = {rank_name} = {rank} is the interpolation "
+                         "threshold, where the risk has no finite mean; use lam > 0 or another "
+                         f"{size_name}")
 
 
 @dataclass(frozen=True)
-class RidgePathSim:
-    """Per-trial results, NumPy arrays of shape ``(trials, len(lams))``.
+class RidgePathSim(PairedTrials):
+    """Per-trial results, NumPy arrays of shape ``(trials, len(lams))``; row ``i`` is trial ``i``
+    (its numbers depend only on the seed and ``i``).
 
     ``coef`` (only with ``return_coef=True``) has shape ``(trials, p, len(lams))``.
     """
@@ -70,9 +108,8 @@ class RidgePathSim:
         return self.risk.shape[0]
 
     def mean_se(self, field: str = "risk"):
-        """Mean over trials and its standard error (``ddof=1``)."""
-        a = getattr(self, field)
-        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
+        """Mean over trials and its standard error (``ddof=1``; needs at least 2 trials)."""
+        return PairedTrials.mean_se(self, field)
 
 
 def _design(gen, xp, t, n, sqrt_spec):
@@ -85,54 +122,36 @@ def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: 
 
     Data: ``x ~ N(0, diag(spectrum))``, ``y = x^T beta + eps``, ``Var eps = noise_var``. Returns the
     excess risk :math:`\|\hat\beta_\lambda - \beta\|_\Sigma^2` and the training error
-    :math:`\frac1n\|y - X\hat\beta_\lambda\|^2` for each trial and penalty.
+    :math:`\frac1n\|y - X\hat\beta_\lambda\|^2` for each trial and penalty. Trial ``i`` draws its
+    design then its noise from its own stream (:class:`hdreg.batch.TrialRNG`).
     """
     xp = get_backend().module
-    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
-    beta_h = np.asarray(to_numpy(_validate.vector_like(beta, spec_h, "beta")))
+    spec_h = to_numpy(_validate.spectrum(spectrum))
+    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
     n = _validate.positive_int(n, "n")
     trials = _validate.positive_int(trials, "trials")
+    seed = _validate.seed(seed)
     lams_h = _validate.penalties(lams)
-    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
     p = spec_h.size
     rank = int(np.count_nonzero(spec_h > 0))
-    if np.any(lams_h == 0) and n == rank:
-        raise ValueError(f"ridgeless (lam = 0) with n = rank(Sigma) = {rank} is the interpolation "
-                         "threshold, where the risk has no finite mean; use lam > 0 or n != rank")
+    ridgeless_threshold_check(lams_h, n, rank)
     L = lams_h.size
     m = min(n, p)
-    per_trial = 8 * (2 * n * p + 3 * m * m + 3 * p * L + 2 * n * L + n + p)
-    step = _chunk(per_trial, trials, "simulate_ridge_path")
+    per_trial = 8 * (2 * n * p + 3 * m * m + 3 * p * L + 2 * m * L + n + p)
+    step = chunk_size(per_trial, trials, "simulate_ridge_path")
 
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(beta_h)
     nlam = xp.asarray(n * lams_h)
-    gen = rng(seed)
     risks, trains, coefs = [], [], []
-    for start in progress(range(0, trials, step), desc=desc):
-        t = min(step, trials - start)
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
         X = _design(gen, xp, t, n, sqrt_spec)
         y = X @ b_star + sigma * gen.standard_normal((t, n), dtype=xp.float64)
-        if n < p:
-            d, U = xp.linalg.eigh(X @ X.transpose(0, 2, 1))
-            a = (U.transpose(0, 2, 1) @ y[..., None])[..., 0]  # (t, n)
-        else:
-            d, V = xp.linalg.eigh(X.transpose(0, 2, 1) @ X)
-            a = (V.transpose(0, 2, 1) @ (X.transpose(0, 2, 1) @ y[..., None]))[..., 0]  # (t, p)
-        d = xp.clip(d, 0.0, None)
-        shifted = d[..., None] + nlam  # (t, m, L)
-        tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
-        inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
-        coef_eig = a[..., None] * inv  # (t, m, L)
-        if n < p:
-            B = X.transpose(0, 2, 1) @ (U @ coef_eig)  # (t, p, L)
-            resid = a[..., None] * (1.0 - d[..., None] * inv)  # residual in the U basis
-            train = (resid * resid).sum(axis=1) / n
-        else:
-            B = V @ coef_eig
-            R = y[..., None] - X @ B
-            train = (R * R).sum(axis=1) / n
+        B, train = ridge_path(X, y, nlam, train=True)
         err = B - b_star[None, :, None]
         risks.append(to_numpy((spec[None, :, None] * err * err).sum(axis=1)))
         trains.append(to_numpy(train))
@@ -142,32 +161,8 @@ def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: 
                         np.concatenate(coefs) if return_coef else None)
 
 
-def sample_covariance_eigenvalues(spectrum, n: int, trials: int, seed: int = 0) -> np.ndarray:
-    r"""Eigenvalues of :math:`\hat\Sigma = X^\top X/n` for ``trials`` draws, shape ``(trials, p)``,
-    ascending (``p - n`` exact zeros first when ``p > n``)."""
-    xp = get_backend().module
-    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
-    n = _validate.positive_int(n, "n")
-    trials = _validate.positive_int(trials, "trials")
-    p = spec_h.size
-    m = min(n, p)
-    step = _chunk(8 * (n * p + 3 * m * m), trials, "sample_covariance_eigenvalues")
-    sqrt_spec = xp.sqrt(xp.asarray(spec_h))
-    gen = rng(seed)
-    out = []
-    for start in range(0, trials, step):
-        t = min(step, trials - start)
-        X = _design(gen, xp, t, n, sqrt_spec)
-        gram = X @ X.transpose(0, 2, 1) if n < p else X.transpose(0, 2, 1) @ X
-        ev = xp.clip(xp.linalg.eigvalsh(gram), 0.0, None) / n
-        if n < p:
-            ev = xp.concatenate([xp.zeros((t, p - n)), ev], axis=1)
-        out.append(to_numpy(ev))
-    return np.concatenate(out)
-
-
 @dataclass(frozen=True)
-class RidgeDesignSim:
+class RidgeDesignSim(PairedTrials):
     r"""Per-trial risks *given the design*, NumPy arrays of shape ``(trials, len(lams))``.
 
     Each entry is an expectation over the label noise with the design :math:`X` held fixed,
@@ -190,9 +185,8 @@ class RidgeDesignSim:
         return self.risk.shape[0]
 
     def mean_se(self, field: str = "risk"):
-        """Mean over trials and its standard error (``ddof=1``)."""
-        a = getattr(self, field)
-        return a.mean(axis=0), a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
+        """Mean over trials and its standard error (``ddof=1``; needs at least 2 trials)."""
+        return PairedTrials.mean_se(self, field)
 
 
 def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: float, trials: int,
@@ -204,33 +198,34 @@ def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: fl
     the excess risk, its bias and variance and the training error are returned as expectations
     over :math:`\varepsilon` given :math:`X` (closed forms in the eigenbasis of the Gram matrix).
     Their mean over trials estimates the same quantities as :func:`simulate_ridge_path` with a
-    smaller standard error: the noise contributes no Monte-Carlo error.
+    smaller standard error: the noise contributes no Monte-Carlo error. Trial ``i`` draws its
+    design from its own stream, the same as trial ``i`` of :func:`simulate_ridge_path` with the same
+    seed (which then draws its noise), so the two are paired.
     """
     xp = get_backend().module
-    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
-    beta_h = np.asarray(to_numpy(_validate.vector_like(beta, spec_h, "beta")))
+    spec_h = to_numpy(_validate.spectrum(spectrum))
+    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
     n = _validate.positive_int(n, "n")
     trials = _validate.positive_int(trials, "trials")
+    seed = _validate.seed(seed)
     lams_h = _validate.penalties(lams)
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     p = spec_h.size
     rank = int(np.count_nonzero(spec_h > 0))
-    if np.any(lams_h == 0) and n == rank:
-        raise ValueError(f"ridgeless (lam = 0) with n = rank(Sigma) = {rank} is the interpolation "
-                         "threshold, where the risk has no finite mean; use lam > 0 or n != rank")
+    ridgeless_threshold_check(lams_h, n, rank)
     L = lams_h.size
     m = min(n, p)
     per_trial = 8 * (3 * n * p + 3 * m * m + 3 * p * L + 3 * m * L + n + p)
-    step = _chunk(per_trial, trials, "simulate_ridge_path_given_design")
+    step = chunk_size(per_trial, trials, "simulate_ridge_path_given_design")
 
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(beta_h)
     nlam = xp.asarray(n * lams_h)
-    gen = rng(seed)
     out = {k: [] for k in ("risk", "bias", "variance", "train", "coef")}
-    for start in progress(range(0, trials, step), desc=desc):
-        t = min(step, trials - start)
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
         X = _design(gen, xp, t, n, sqrt_spec)
         Xt = X.transpose(0, 2, 1)
         if n < p:
@@ -271,3 +266,28 @@ def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: fl
     cat = {k: np.concatenate(v) for k, v in out.items() if v}
     return RidgeDesignSim(lams_h, cat["risk"], cat["bias"], cat["variance"], cat["train"],
                           cat.get("coef"))
+
+
+def sample_covariance_eigenvalues(spectrum, n: int, trials: int, seed: int = 0) -> np.ndarray:
+    r"""Eigenvalues of :math:`\hat\Sigma = X^\top X/n` for ``trials`` draws, shape ``(trials, p)``,
+    ascending (``p - n`` exact zeros first when ``p > n``)."""
+    xp = get_backend().module
+    spec_h = to_numpy(_validate.spectrum(spectrum))
+    n = _validate.positive_int(n, "n")
+    trials = _validate.positive_int(trials, "trials")
+    seed = _validate.seed(seed)
+    p = spec_h.size
+    m = min(n, p)
+    step = chunk_size(8 * (n * p + 3 * m * m), trials, "sample_covariance_eigenvalues")
+    sqrt_spec = xp.sqrt(xp.asarray(spec_h))
+    out = []
+    for start, stop in chunks(trials, step, "sample covariances"):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
+        X = _design(gen, xp, t, n, sqrt_spec)
+        gram = X @ X.transpose(0, 2, 1) if n < p else X.transpose(0, 2, 1) @ X
+        ev = xp.clip(xp.linalg.eigvalsh(gram), 0.0, None) / n
+        if n < p:
+            ev = xp.concatenate([xp.zeros((t, p - n)), ev], axis=1)
+        out.append(to_numpy(ev))
+    return np.concatenate(out)

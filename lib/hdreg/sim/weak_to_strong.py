@@ -1,4 +1,7 @@
-r"""Monte-Carlo teacher → student with (random-feature) ridge on both sides (Chapter 8).
+r"""Monte-Carlo teacher → student with (random-feature) ridge on both sides.
+
+See the chapter *Weak-to-strong generalisation improves the scaling law in random-feature ridge
+regression*, label ``ch-w2s-rf``.
 
 Each trial draws a teacher data set (``n_teacher`` inputs :math:`x\sim\mathcal N(0,\Sigma)`, labels
 :math:`x^\top\beta_\star+\varepsilon`), the teacher's features, fits the teacher (penalty
@@ -6,7 +9,7 @@ Each trial draws a teacher data set (``n_teacher`` inputs :math:`x\sim\mathcal N
 draws the student's features (independent of the teacher's) and fits the student for every penalty
 in ``lams``. On the same student inputs and features it also fits the *oracle*: the same student
 trained on ground-truth labels (same noise level as the teacher's data), the baseline of the
-"constant-factor cost". Feature maps, as in :mod:`hdreg.sim.random_features`:
+"constant-factor cost". Feature maps, from :mod:`hdreg.features`:
 
 ``"linear"``  :math:`z=F^\top x/\sqrt p`, any diagonal Σ; risks :math:`\|\Sigma^{1/2}(F\hat w/\sqrt p-\beta_\star)\|^2`.
 ``"relu"``    :math:`z_j=(\mathrm{relu}(f_j^\top x/\sqrt{sD})-\mu_0)/\sqrt p`, :math:`\|f_j\|=\sqrt D`,
@@ -17,26 +20,31 @@ Batched over trials under :func:`hdreg.sim.ridge.memory_budget`, on the active b
 batched eigendecompositions run with single-threaded BLAS (through ``threadpoolctl``, when installed):
 for these small matrices threads bring nothing, and on a loaded two-core machine a multi-threaded
 OpenBLAS made the same call about 100 times slower (measured: 0.23 s against 26 s).
+
+With ``conditional=True`` every per-trial risk is conditioned on the designs and the features: the
+label noise is integrated exactly and the risk is averaged over the signs of the coordinates of
+:math:`\beta_\star` (the law of the Gaussian inputs with diagonal Σ, of Gaussian features and of
+ReLU features on isotropic inputs is unchanged by flipping the signs of coordinates). The mean over
+trials estimates the same expected risk with a far smaller Monte-Carlo error (see
+:func:`hdreg.sim.distillation.sign_averaged_risk`); each trial costs more (one label column per
+input direction and per noise coordinate).
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import _validate
+from ..backend import get_backend, single_threaded_blas, to_numpy
+from ..batch import TrialRNG, chunk_size, chunks
+from ..features import FEATURES, FeatureMap
 from ._summary import PairedTrials
-from ..backend import get_backend, rng, to_numpy
-from ..profiles import progress
-from .distillation import _ridge_batch
-from .ridge import _chunk
+from .ridge import ridge_path
 
 __all__ = ["W2SSim", "simulate_w2s", "FEATURES"]
 
-FEATURES = ("linear", "relu")
-_MU0 = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 @dataclass(frozen=True)
@@ -49,68 +57,18 @@ class W2SSim(PairedTrials):
     oracle: np.ndarray
 
 
-def _relu_kernel(rho, xp):
-    rho = xp.clip(rho, -1.0, 1.0)
-    return (xp.sqrt(1.0 - rho * rho) + (np.pi - xp.arccos(rho)) * rho) / (2.0 * np.pi) - _MU0**2
-
-
-class _Map:
-    """One feature map per trial: ``None`` (identity), linear or ReLU random features."""
-
-    def __init__(self, xp, gen, t, D, p, kind, s):
-        self.xp, self.p, self.kind, self.s, self.D = xp, p, kind, s, D
-        self.F = None
-        if p is not None:
-            F = gen.standard_normal((t, D, p), dtype=xp.float64)
-            if kind == "relu":
-                F = F * (np.sqrt(D) / xp.sqrt((F * F).sum(axis=1, keepdims=True)))
-            self.F = F
-
-    def __call__(self, X):
-        if self.p is None:
-            return X
-        xp = self.xp
-        if self.kind == "linear":
-            return (X @ self.F) / np.sqrt(self.p)
-        U = (X @ self.F) / np.sqrt(self.s * self.D)
-        return (xp.maximum(U, 0.0) - _MU0) / np.sqrt(self.p)
-
-    def risk(self, W, spec, b_star, signal):
-        """Excess risk of the predictor with weights ``W`` (t, dim, K) against ``x^T b_star``."""
-        xp = self.xp
-        if self.p is None or self.kind == "linear":
-            B = W if self.p is None else (self.F @ W) / np.sqrt(self.p)
-            err = B - b_star[None, :, None]
-            return (spec[None, :, None] * err * err).sum(axis=1)
-        K = _relu_kernel((self.F.transpose(0, 2, 1) @ self.F) / self.D, xp)
-        c = 0.5 * np.sqrt(self.s) * (self.F.transpose(0, 2, 1) @ b_star) / np.sqrt(self.D)
-        quad = (W * (K @ W)).sum(axis=1) / self.p
-        lin = (c[..., None] * W).sum(axis=1) / np.sqrt(self.p)
-        return quad - 2.0 * lin + signal
-
-
-def _single_thread_blas(xp):
-    """Single-threaded BLAS for the NumPy backend (a no-op for CuPy or without threadpoolctl)."""
-    if xp is not np:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _p(value, name):
     return None if value is None else _validate.positive_int(value, name)
 
 
 def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: float, n_student: int,
                  lams, trials: int, p_teacher=None, p_student=None, features: str = "linear",
-                 seed: int = 0, desc: str = "teacher -> student") -> W2SSim:
+                 seed: int = 0, desc: str = "teacher -> student", conditional: bool = False) -> W2SSim:
     r"""Simulate teacher → student ``trials`` times (see the module docstring).
 
     Compare with :func:`hdreg.theory.weak_to_strong.student_risk` (for ``"relu"`` through
-    :func:`hdreg.theory.random_features.relu_gaussian_equivalent`).
+    :func:`hdreg.theory.random_features.relu_gaussian_equivalent`). ``conditional=True`` returns
+    risks conditioned on the designs and features (module docstring): same mean, smaller variance.
     """
     xp = get_backend().module
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
@@ -119,16 +77,16 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
     n_s = _validate.positive_int(n_student, "n_student")
     trials = _validate.positive_int(trials, "trials")
     p_t, p_s = _p(p_teacher, "p_teacher"), _p(p_student, "p_student")
-    if features not in FEATURES:
-        raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
+    features = _validate.choice(features, "features", FEATURES)
+    seed = _validate.seed(seed)
     if features == "relu":
         if p_t is None or p_s is None:
             raise ValueError("features='relu' needs p_teacher and p_student (numbers of features)")
         if not np.allclose(spec_h, spec_h[0], rtol=1e-12, atol=0):
             raise ValueError("features='relu' needs isotropic inputs: spectrum must be constant")
-    lam_t = float(_validate.nonneg(lam_teacher, "lam_teacher"))
+    lam_t = _validate.nonneg_scalar(lam_teacher, "lam_teacher")
     lams_h = _validate.penalties(lams)
-    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
     D = spec_h.size
     rank = int(np.count_nonzero(spec_h > 0))
 
@@ -143,10 +101,13 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
                          "features sits on the interpolation threshold; use lam > 0")
     dt, ds = (D if p_t is None else p_t), (D if p_s is None else p_s)
     L = lams_h.size
+    if conditional:
+        return W2SSim(lams_h, *_w2s_conditional(spec_h, b_h, sigma**2, n_t, lam_t, n_s, lams_h, trials,
+                                                p_t, p_s, features, seed, desc))
     per_trial = 8 * (n_t * D + n_s * D + 2 * D * (dt + ds) + n_t * dt + n_s * ds
                      + 3 * min(n_t, dt) ** 2 + 3 * min(n_s, ds) ** 2 + 6 * max(ds, D) * L
                      + (2 * ds * ds + 2 * dt * dt if features == "relu" else 0))
-    step = _chunk(per_trial, trials, "simulate_w2s")
+    step = chunk_size(per_trial, trials, "simulate_w2s")
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(b_h)
@@ -154,21 +115,64 @@ def simulate_w2s(spectrum, beta, noise_var: float, n_teacher: int, lam_teacher: 
     s_iso = float(spec_h[0])
     nlam_t = xp.asarray(np.array([n_t * lam_t]))
     nlam = xp.asarray(n_s * lams_h)
-    gen = rng(seed)
     teach, stud, orac = [], [], []
-    with _single_thread_blas(xp):
-        for start in progress(range(0, trials, step), desc=desc):
-            t = min(step, trials - start)
+    with single_threaded_blas(xp):
+        for start, stop in chunks(trials, step, desc):
+            gen = TrialRNG(seed, start, stop, xp)
+            t = stop - start
             Xt = gen.standard_normal((t, n_t, D), dtype=xp.float64) * sqrt_spec
             yt = Xt @ b_star + sigma * gen.standard_normal((t, n_t), dtype=xp.float64)
-            ft = _Map(xp, gen, t, D, p_t, features, s_iso)
-            Wt = _ridge_batch(xp, ft(Xt), yt[:, :, None], nlam_t)[:, :, 0, :]  # (t, dt, 1)
+            ft = FeatureMap(xp, gen, t, D, p_t, features, s_iso)
+            Wt = ridge_path(ft(Xt), yt, nlam_t)  # (t, dt, 1)
             teach.append(to_numpy(ft.risk(Wt, spec, b_star, signal)[:, 0]))
             Xs = gen.standard_normal((t, n_s, D), dtype=xp.float64) * sqrt_spec
             y_teacher = (ft(Xs) @ Wt)[:, :, 0]
             y_true = Xs @ b_star + sigma * gen.standard_normal((t, n_s), dtype=xp.float64)
-            fs = _Map(xp, gen, t, D, p_s, features, s_iso)
-            W = _ridge_batch(xp, fs(Xs), xp.stack([y_teacher, y_true], axis=2), nlam)  # (t, ds, 2, L)
+            fs = FeatureMap(xp, gen, t, D, p_s, features, s_iso)
+            W = ridge_path(fs(Xs), xp.stack([y_teacher, y_true], axis=2), nlam)  # (t, ds, 2, L)
             stud.append(to_numpy(fs.risk(W[:, :, 0, :], spec, b_star, signal)))
             orac.append(to_numpy(fs.risk(W[:, :, 1, :], spec, b_star, signal)))
     return W2SSim(lams_h, np.concatenate(teach), np.concatenate(stud), np.concatenate(orac))
+
+
+def _w2s_conditional(spec_h, b_h, noise_var, n_t, lam_t, n_s, lams_h, trials, p_t, p_s, features, seed,
+                     desc):
+    """Per-trial risks given designs and features: noise integrated, signs of beta averaged."""
+    xp = get_backend().module
+    D, L = spec_h.size, lams_h.size
+    dt, ds = (D if p_t is None else p_t), (D if p_s is None else p_s)
+    Ct, C = D + n_t, 2 * D + n_t + n_s
+    per_trial = 8 * (n_t * (D + dt + Ct) + n_s * (D + ds + C) + 2 * D * (dt + ds) + 3 * dt * Ct
+                     + 3 * min(n_t, dt) ** 2 + 3 * min(n_s, ds) ** 2 + 4 * max(ds, D) * C * L
+                     + (2 * ds * ds + 2 * dt * dt if features == "relu" else 0))
+    step = chunk_size(per_trial, trials, "simulate_w2s (conditional)")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    w_sig = xp.asarray(b_h * b_h)
+    s_iso = float(spec_h[0])
+    nlam_t = xp.asarray(np.array([n_t * lam_t]))
+    nlam = xp.asarray(n_s * lams_h)
+    tgt_t = xp.concatenate([xp.eye(D), xp.zeros((D, n_t))], axis=1)  # (D, D + n_t)
+    tgt_o = xp.concatenate([xp.eye(D), xp.zeros((D, n_s))], axis=1)
+
+    def combine(cols, n_noise):  # (t, D + n_noise, L) -> (t, L)
+        return (w_sig[None, :, None] * cols[:, :D]).sum(axis=1) + noise_var * cols[:, D:].sum(axis=1)
+
+    teach, stud, orac = [], [], []
+    with single_threaded_blas(xp):
+        for start, stop in chunks(trials, step, desc):
+            gen = TrialRNG(seed, start, stop, xp)
+            t = stop - start
+            Xt = gen.standard_normal((t, n_t, D), dtype=xp.float64) * sqrt_spec
+            ft = FeatureMap(xp, gen, t, D, p_t, features, s_iso)
+            Yt = xp.concatenate([Xt, xp.broadcast_to(xp.eye(n_t), (t, n_t, n_t))], axis=2)
+            Wt = ridge_path(ft(Xt), Yt, nlam_t)  # (t, dt, D + n_t, 1)
+            teach.append(to_numpy(combine(ft.risk_columns(Wt, spec, tgt_t), n_t)[:, 0]))
+            Xs = gen.standard_normal((t, n_s, D), dtype=xp.float64) * sqrt_spec
+            fs = FeatureMap(xp, gen, t, D, p_s, features, s_iso)
+            Ys = xp.concatenate([ft(Xs) @ Wt[:, :, :, 0], Xs, xp.broadcast_to(xp.eye(n_s), (t, n_s, n_s))],
+                                axis=2)
+            W = ridge_path(fs(Xs), Ys, nlam)  # (t, ds, C, L)
+            stud.append(to_numpy(combine(fs.risk_columns(W[:, :, :Ct], spec, tgt_t), n_t)))
+            orac.append(to_numpy(combine(fs.risk_columns(W[:, :, Ct:], spec, tgt_o), n_s)))
+    return np.concatenate(teach), np.concatenate(stud), np.concatenate(orac)

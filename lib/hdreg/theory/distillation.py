@@ -1,4 +1,7 @@
-r"""Surrogate-to-target training (knowledge distillation) and weak-to-strong generalisation (Chapter 4).
+r"""Surrogate-to-target training (knowledge distillation) and weak-to-strong generalisation.
+
+See the chapter *Knowledge distillation and weak-to-strong generalisation* (label ``ch-
+distillation``).
 
 Conventions are those of :mod:`hdreg.theory.ridge`: rows ``x ~ N(0, Σ)`` with ``Σ = diag(spectrum)``,
 vectors in the eigenbasis, normalised ridge :math:`\frac1n\|y - Xb\|^2 + \lambda\|b\|^2` (``lam = 0``
@@ -6,9 +9,9 @@ is the minimum-norm interpolator) and risk :math:`\|\hat\beta - \beta_\star\|_\S
 
 **Model shift.** A *target* is fitted on ``n`` samples whose labels come from a *surrogate*,
 :math:`y = x^\top\beta^s + \varepsilon` (``Var ε = noise_var``), and is evaluated against
-:math:`\beta_\star`. With :math:`\kappa = \kappa(n, \lambda)` the effective regularisation of Chapter 1,
+:math:`\beta_\star`. With :math:`\kappa = \kappa(n, \lambda)` the effective regularisation of Chapter ``ch-ridge``,
 :math:`s_i = \lambda_i/(\lambda_i + \kappa)` and :math:`c = \mathrm{df}_2/(n - \mathrm{df}_2)`, the
-model-shift lemma (Chapter 4, ``lem-model-shift``) gives
+model-shift lemma (Chapter ``ch-distillation``, ``lem-model-shift``) gives
 
 .. math::
     \bar{\mathcal R}(\beta^s) = \sum_i \lambda_i (s_i\beta^s_i - \beta_{\star,i})^2
@@ -34,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..backend import to_numpy
+from ..backend import as_host, on_active_backend, to_numpy
 from .ridge import degrees_of_freedom, effective_regularization
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "surrogate_risk_terms",
     "optimal_surrogate",
     "optimal_surrogate_risk",
+    "numerical_optimal_ratio",
     "amplification_threshold",
     "mask_threshold",
     "optimal_mask",
@@ -59,40 +63,48 @@ _BLOCK = 1 << 20  # elements of one (points x spectrum) block
 def _scalar_nonneg(value, name):
     if np.ndim(value):
         raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
-    return float(_validate.nonneg(value, name))
+    return _validate.nonneg_scalar(value, name)
 
 
 def _host_spectrum(spectrum):
-    return np.asarray(to_numpy(_validate.spectrum(spectrum)), dtype=np.float64)
+    return as_host(_validate.spectrum(spectrum))
 
 
 def _host_vector(values, spec, name):
-    return np.asarray(to_numpy(_validate.vector_like(values, spec, name)), dtype=np.float64)
+    return as_host(_validate.vector_like(values, spec, name))
 
 
-def _shrinkage(spec, kappa):
+def _shrinkage(spec, kappa, xp=np):
     """``s_i = lambda_i/(lambda_i + kappa)`` and ``1 - s_i`` for a 1-D ``kappa``; rows are points.
+    ``spec`` lives on ``xp`` (the active backend for large spectra, see :func:`_on_backend`).
 
     Zero eigenvalues get ``s = 0`` (they carry no risk: every term is multiplied by ``lambda_i``).
     """
-    k = np.asarray(kappa, dtype=np.float64)[:, None]
+    k = xp.asarray(as_host(kappa))[:, None]
     pos = spec[None, :] > 0
-    denom = np.where(pos, spec[None, :] + k, 1.0)
-    s = np.where(pos, spec[None, :] / denom, 0.0)
-    one_minus = np.where(pos, k / denom, 1.0)
+    denom = xp.where(pos, spec[None, :] + k, 1.0)
+    s = xp.where(pos, spec[None, :] / denom, 0.0)
+    one_minus = xp.where(pos, k / denom, 1.0)
     return s, one_minus
+
+
+def _on_backend(*host_arrays):
+    """The per-coordinate sums over large spectra (e.g. the 2 x 10^6 directions of the distillation
+    chapter's scaling check) run on the active backend: ``(xp, arrays on xp)``."""
+    spec, xp = on_active_backend(host_arrays[0])
+    return xp, (spec,) + tuple(xp.asarray(a) for a in host_arrays[1:])
 
 
 def _c_factor(spec, kappa, n):
     """``c = df2/(n - df2)`` at every (kappa, n) point (host arrays of one shape)."""
     _, df2 = degrees_of_freedom(spec, kappa)
-    df2 = np.asarray(df2, dtype=np.float64)
+    df2 = as_host(df2)
     return df2, df2 / (n - df2)
 
 
 def _kappa_grid(spec, n, lam):
-    n_h = np.asarray(to_numpy(n), dtype=np.float64)
-    lam_h = np.asarray(to_numpy(lam), dtype=np.float64)
+    n_h = _validate.nonneg(n, "n", allow_zero=False)
+    lam_h = as_host(lam)
     kappa = np.asarray(effective_regularization(spec, n_h, lam_h), dtype=np.float64)
     n_b, _ = np.broadcast_arrays(n_h, lam_h)
     return kappa, np.broadcast_to(n_b, kappa.shape).astype(np.float64)
@@ -120,7 +132,7 @@ def surrogate_risk_terms(spectrum, beta_star, beta_surrogate, n, noise_var, lam=
     r"""Deterministic equivalent of the risk against ``beta_star`` of ridge (``lam``, default ridgeless)
     fitted on ``n`` samples labelled by ``beta_surrogate`` with noise variance ``noise_var``.
 
-    Broadcasts over ``n`` and ``lam``. Implements eq. ``eq-surrogate-risk`` of Chapter 4:
+    Broadcasts over ``n`` and ``lam``. Implements eq. ``eq-surrogate-risk`` of Chapter ``ch-distillation``:
     :math:`\sum_i\lambda_i(s_i\beta^s_i - \beta_{\star,i})^2 + c[\sigma^2 + \sum_i\lambda_i(1 - s_i)^2(\beta^s_i)^2]`.
     """
     spec = _host_spectrum(spectrum)
@@ -132,11 +144,12 @@ def surrogate_risk_terms(spectrum, beta_star, beta_surrogate, n, noise_var, lam=
     df2, c = _c_factor(spec, flat_k, n_b.reshape(-1))
     bias = np.empty(flat_k.size)
     fluct_sum = np.empty(flat_k.size)
+    xp, (sp, bs, bt) = _on_backend(spec, b_star, b_sur)
     step = max(1, _BLOCK // spec.size)
     for a in range(0, flat_k.size, step):
-        s, om = _shrinkage(spec, flat_k[a:a + step])
-        bias[a:a + step] = (spec * (s * b_sur - b_star) ** 2).sum(axis=1)
-        fluct_sum[a:a + step] = (spec * (om * b_sur) ** 2).sum(axis=1)
+        s, om = _shrinkage(sp, flat_k[a:a + step], xp)
+        bias[a:a + step] = as_host((sp * (s * bt - bs) ** 2).sum(axis=1))
+        fluct_sum[a:a + step] = as_host((sp * (om * bt) ** 2).sum(axis=1))
     fluct = c * fluct_sum
     noise = c * sigma2
     risk = bias + fluct + noise
@@ -161,8 +174,8 @@ def surrogate_risk(spectrum, beta_star, beta_surrogate, n, noise_var, lam=0.0):
 def _scalar_point(spec, n, lam):
     if np.ndim(n) or np.ndim(lam):
         raise ValueError("n and lam must be scalars here (one target model)")
-    n_v = float(_validate.nonneg(n, "n", allow_zero=False))
-    lam_v = float(_validate.nonneg(lam, "lam"))
+    n_v = _validate.nonneg_scalar(n, "n", allow_zero=False)
+    lam_v = _validate.nonneg_scalar(lam, "lam")
     kappa = float(effective_regularization(spec, n_v, lam_v))
     df2, c = _c_factor(spec, np.array([kappa]), np.array([n_v]))
     return kappa, float(c[0])
@@ -174,7 +187,7 @@ def optimal_surrogate(spectrum, beta_star, n, lam=0.0):
     :math:`\beta^{s\star}_i = \dfrac{s_i}{s_i^2 + c(1 - s_i)^2}\,\beta_{\star,i}` with
     :math:`s_i = \lambda_i/(\lambda_i + \tau)` and :math:`c = \mathrm{df}_2/(n - \mathrm{df}_2)` at the
     implicit regularisation :math:`\tau` of the ridgeless target (``lam = 0``, the default), or at
-    :math:`\kappa(n, \lambda)` for a ridge target. Chapter 4, Theorem ``thm-optimal-surrogate``.
+    :math:`\kappa(n, \lambda)` for a ridge target. Chapter ``ch-distillation``, Theorem ``thm-optimal-surrogate``.
 
     An under-parameterised ridgeless target (``n`` above the number of non-zero eigenvalues) has
     ``s = 1``, and the optimal surrogate is :math:`\beta_\star` itself. Directions with a zero
@@ -188,6 +201,37 @@ def optimal_surrogate(spectrum, beta_star, n, lam=0.0):
     denom = s * s + c * om * om
     weight = np.where(spec > 0, s / np.where(spec > 0, denom, 1.0), 0.0)
     return weight * b_star
+
+
+def numerical_optimal_ratio(spectrum, beta_star, n, directions, lam=0.0):
+    r"""Minimise :func:`surrogate_risk` over one coordinate :math:`eta^s_i` at a time, without the
+    closed form of :func:`optimal_surrogate`; returns :math:`rg\min/eta_{\star,i}` per direction.
+
+    The other coordinates are held at :math:`eta_\star`. The risk is a quadratic in each coordinate
+    (eq. ``eq-surrogate-risk``), so the parabola through its values at :math:`eta^s_i = ueta_{\star,i}`,
+    :math:`u \in \{0, 1, 2\}`, is exact and its vertex is the minimiser. ``directions`` are 0-based
+    indices of directions with :math:`\lambda_i > 0` and :math:`eta_{\star,i} 
+e 0`.
+    """
+    spec = _host_spectrum(spectrum)
+    b_star = _host_vector(beta_star, spec, "beta_star")
+    idx = np.atleast_1d(np.asarray(directions))
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"directions must be a non-empty 1-D array of integer indices, got {directions!r}")
+    if np.any(idx < 0) or np.any(idx >= spec.size):
+        raise ValueError(f"directions must lie in [0, {spec.size - 1}], got {idx}")
+    if np.any(spec[idx] <= 0) or np.any(b_star[idx] == 0):
+        raise ValueError("directions must have a positive eigenvalue and a non-zero beta_star entry")
+    out = np.empty(idx.size)
+    for j, i in enumerate(idx):
+        r = []
+        for u in (0.0, 1.0, 2.0):
+            b = b_star.copy()
+            b[i] = u * b_star[i]
+            r.append(surrogate_risk(spec, b_star, b, n, 0.0, lam))
+        a = (r[2] - 2 * r[1] + r[0]) / 2
+        out[j] = -(r[1] - r[0] - a) / (2 * a)
+    return out
 
 
 def optimal_surrogate_risk(spectrum, beta_star, n, noise_var, lam=0.0) -> float:
@@ -208,7 +252,7 @@ def amplification_threshold(spectrum, n, lam=0.0) -> float:
 
 def mask_threshold(spectrum, n, lam=0.0) -> float:
     r"""The eigenvalue :math:`\kappa(\sqrt{1 + c} - 1)` above which the optimal 0–1 surrogate keeps a
-    feature (Chapter 4, Proposition ``prop-mask``)."""
+    feature (Chapter ``ch-distillation``, Proposition ``prop-mask``)."""
     spec = _host_spectrum(spectrum)
     kappa, c = _scalar_point(spec, n, lam)
     return float(kappa * (np.sqrt(1.0 + c) - 1.0))
@@ -224,7 +268,7 @@ def optimal_mask(spectrum, n, lam=0.0, beta_star=None):
     :math:`\lambda_i\beta_{\star,i}^2`, so :math:`\beta_{\star,i}^2` cancels from the comparison. It
     matters only where :math:`\beta_{\star,i} = 0` (then both choices are optimal); pass
     ``beta_star`` to drop those features as well. Features with a zero eigenvalue are dropped.
-    Chapter 4, Proposition ``prop-mask``.
+    Chapter ``ch-distillation``, Proposition ``prop-mask``.
     """
     spec = _host_spectrum(spectrum)
     keep = spec > mask_threshold(spec, n, lam)
@@ -251,7 +295,9 @@ class TeacherMoments:
     noise_eff: float
 
 
-def _features_mask(features, spec):
+def features_mask(features, spec):
+    """Boolean mask of the features a teacher sees: ``None`` (all), an int ``k`` (the ``k`` leading
+    ones) or a boolean mask of the spectrum's shape (at least one positive eigenvalue selected)."""
     if features is None:
         return np.ones(spec.size, dtype=bool)
     f = np.asarray(to_numpy(features))
@@ -270,6 +316,9 @@ def _features_mask(features, spec):
     return f.copy()
 
 
+_features_mask = features_mask  # old private name, kept for existing callers
+
+
 def teacher_moments(spectrum, beta_star, m, noise_var, lam=0.0, features=None) -> TeacherMoments:
     r"""Mean and per-coordinate variance of a teacher fitted by ridge (``lam``, default ridgeless) on
     ``m`` samples :math:`y = x^\top\beta_\star + \varepsilon`, using only the features in ``features``
@@ -285,16 +334,16 @@ def teacher_moments(spectrum, beta_star, m, noise_var, lam=0.0, features=None) -
         \gamma_s^2 = \frac{\sigma_{\rm eff}^2 + \kappa_s^2\sum_{i\in S}\lambda_i\beta_{\star,i}^2/(\lambda_i+\kappa_s)^2}
         {1 - \mathrm{df}_2^{(S)}/m}.
 
-    Chapter 4, Theorem ``thm-two-stage``.
+    Chapter ``ch-distillation``, Theorem ``thm-two-stage``.
     """
     spec = _host_spectrum(spectrum)
     b_star = _host_vector(beta_star, spec, "beta_star")
     sigma2 = _scalar_nonneg(noise_var, "noise_var")
     if np.ndim(m) or np.ndim(lam):
         raise ValueError("m and lam must be scalars (one teacher)")
-    m_v = float(_validate.nonneg(m, "m", allow_zero=False))
-    lam_v = float(_validate.nonneg(lam, "lam"))
-    seen = _features_mask(features, spec)
+    m_v = _validate.nonneg_scalar(m, "m", allow_zero=False)
+    lam_v = _validate.nonneg_scalar(lam, "lam")
+    seen = features_mask(features, spec)
     spec_s = np.where(seen, spec, 0.0)
     noise_eff = sigma2 + float(np.sum(np.where(seen, 0.0, spec * b_star**2)))
     kappa = float(effective_regularization(spec_s, m_v, lam_v))
@@ -336,7 +385,7 @@ def two_stage_risk(spectrum, beta_star, m, n, noise_var, lam_teacher=0.0, lam=0.
         + c\Big[\sigma_t^2 + \sum_i\lambda_i(1 - s_i)^2\big(t_i^2\beta_{\star,i}^2 + v_i\big)\Big],
 
     where :math:`\sigma_t^2` = ``target_noise_var`` is the noise added to the teacher's labels
-    (``0``: the student sees the teacher's predictions). Chapter 4, Theorem ``thm-two-stage``.
+    (``0``: the student sees the teacher's predictions). Chapter ``ch-distillation``, Theorem ``thm-two-stage``.
     """
     spec = _host_spectrum(spectrum)
     b_star = _host_vector(beta_star, spec, "beta_star")
@@ -346,15 +395,16 @@ def two_stage_risk(spectrum, beta_star, m, n, noise_var, lam_teacher=0.0, lam=0.
     kappa = np.atleast_1d(terms.kappa).reshape(-1)
     c = np.atleast_1d(terms.c).reshape(-1)
     extra = np.empty(kappa.size)
+    xp, (sp, var, c_x) = _on_backend(spec, mom.var, c)
     step = max(1, _BLOCK // spec.size)
     for a in range(0, kappa.size, step):
-        s, om = _shrinkage(spec, kappa[a:a + step])
-        extra[a:a + step] = (spec * mom.var * (s * s + c[a:a + step, None] * om * om)).sum(axis=1)
+        s, om = _shrinkage(sp, kappa[a:a + step], xp)
+        extra[a:a + step] = as_host((sp * var * (s * s + c_x[a:a + step, None] * om * om)).sum(axis=1))
     student = np.asarray(terms.risk) + extra.reshape(np.shape(terms.risk))
     strong = surrogate_risk(spec, b_star, b_star, n, noise_var, lam)
 
     def out(a):
-        a = np.asarray(a, dtype=np.float64)
+        a = as_host(a)
         return float(a) if a.ndim == 0 else a
 
     return TwoStageRisk(mom.risk, out(student), out(strong), mom)

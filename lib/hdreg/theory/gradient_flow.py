@@ -30,7 +30,7 @@ integrated by Gauss–Legendre quadrature after the substitution
 
 **General covariance** (:func:`risk`). The Laplace transform in time of :math:`e^{-t\hat\Sigma}` is the
 resolvent :math:`(\hat\Sigma + \lambda)^{-1}`, whose deterministic equivalent is the ridge one of
-Chapter 1 continued to complex :math:`\lambda` (``κ(λ)`` solves :math:`\kappa - \lambda =
+the chapter ``ch-ridge``, continued to complex :math:`\lambda` (``κ(λ)`` solves :math:`\kappa - \lambda =
 \frac{\kappa}{n}\mathrm{df}_1(\kappa)`). We derive (chapter ``ch-gd-dynamics``)
 
 * variance: :math:`\mathsf V(t) = \sigma^2[2h(t) - h(2t)]`, :math:`h = \mathcal L^{-1}[(\kappa(\lambda)

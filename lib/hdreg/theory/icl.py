@@ -1,9 +1,11 @@
-r"""In-context learning of linear regression by one linear-attention layer (Chapter 5).
+r"""In-context learning of linear regression by one linear-attention layer.
+
+See the chapter *In-context learning with linear attention* (label ``ch-icl``).
 
 A prompt holds a context of ``n`` pairs :math:`(x_i, y_i)`, :math:`x_i\sim\mathcal N(0,\Sigma_x)`,
 :math:`y_i = x_i^\top\beta + \varepsilon_i`, :math:`\operatorname{Var}\varepsilon_i` = ``noise_var``,
 and a query :math:`x` whose label is to be predicted. One linear-attention layer (in the
-parametrisation of Chapter 5) predicts
+parametrisation of Chapter ``ch-icl``) predicts
 
 .. math::
     \hat y = x^\top W X^\top y = x^\top W u,\qquad u = X^\top y\in\mathbb R^d ,
@@ -21,8 +23,8 @@ the population (ICL) loss of any :math:`W` is
     \mathcal L(W) = \operatorname{tr}(\Sigma_x\Sigma_\beta) - 2n\operatorname{tr}(\Sigma_x W\Sigma_x\Sigma_\beta)
     + n\operatorname{tr}(\Sigma_x W M W^\top) + \sigma^2 ,
 
-minimised by :math:`W^\star = \Sigma_\beta\Sigma_x M^{-1}` (Chapter 5, ``thm-wstar``). For a *fixed*
-task :math:`\beta` (the test-time setting of Chapter 6) the loss is
+minimised by :math:`W^\star = \Sigma_\beta\Sigma_x M^{-1}` (Chapter ``ch-icl``, ``thm-wstar``). For a *fixed*
+task :math:`\beta` (the test-time setting of Chapter ``ch-ttt``) the loss is
 :func:`fixed_task_loss`. All losses include the label noise of the query (test MSE).
 """
 
@@ -31,14 +33,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["pretrained_weights", "icl_loss", "fixed_task_loss", "isotropic_icl_loss",
-           "context_second_moment"]
+           "context_second_moment", "wishart_stieltjes", "finite_task_errors",
+           "task_set_test_error"]
 
 
 def _pair(sigma_x, sigma_beta):
-    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
-    sb = np.asarray(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
+    sx = as_host(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    sb = as_host(_validate.psd_matrix(sigma_beta, "sigma_beta"), dtype=float)
     if sx.shape != sb.shape:
         raise ValueError(f"sigma_x and sigma_beta must have the same shape, got {sx.shape} and {sb.shape}")
     return sx, sb
@@ -49,12 +53,12 @@ def _context_length(n) -> int:
 
 
 def _noise(noise_var) -> float:
-    return float(_validate.nonneg(noise_var, "noise_var"))
+    return _validate.nonneg_scalar(noise_var, "noise_var")
 
 
 def context_second_moment(sigma_x, sigma_beta, n, noise_var=0.0) -> np.ndarray:
     r""":math:`\mathbb E[uu^\top] = n(n+1)\Sigma_x\Sigma_\beta\Sigma_x + n(\operatorname{tr}(\Sigma_\beta\Sigma_x)
-    + \sigma^2)\Sigma_x` for :math:`u = X^\top y` (Chapter 5, ``lem-wishart``)."""
+    + \sigma^2)\Sigma_x` for :math:`u = X^\top y` (Chapter ``ch-icl``, ``lem-wishart``)."""
     sx, sb = _pair(sigma_x, sigma_beta)
     n = _context_length(n)
     s2 = _noise(noise_var)
@@ -86,7 +90,7 @@ def icl_loss(W, sigma_x, sigma_beta, n, noise_var=0.0):
     sx, sb = _pair(sigma_x, sigma_beta)
     n = _context_length(n)
     s2 = _noise(noise_var)
-    W = np.asarray(W, dtype=float)
+    W = as_host(W)
     d = sx.shape[0]
     if W.ndim < 2 or W.shape[-2:] != (d, d):
         raise ValueError(f"W must have shape (..., {d}, {d}), got {W.shape}")
@@ -106,14 +110,14 @@ def fixed_task_loss(W, sigma_x, beta, n, noise_var=0.0):
 
     ``W``: ``(d, d)`` or a stack ``(..., d, d)``; ``beta``: ``(d,)``.
     """
-    sx = np.asarray(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
+    sx = as_host(_validate.psd_matrix(sigma_x, "sigma_x"), dtype=float)
     d = sx.shape[0]
-    b = np.asarray(beta, dtype=float)
+    b = as_host(beta)
     if b.shape != (d,) or not np.all(np.isfinite(b)):
         raise ValueError(f"beta must be a finite vector of length {d}, got shape {b.shape}")
     n = _context_length(n)
     s2 = _noise(noise_var)
-    W = np.asarray(W, dtype=float)
+    W = as_host(W)
     if W.ndim < 2 or W.shape[-2:] != (d, d):
         raise ValueError(f"W must have shape (..., {d}, {d}), got {W.shape}")
     sb_ = sx @ b
@@ -133,8 +137,8 @@ def isotropic_icl_loss(n, d, noise_var=0.0):
     Divided by :math:`\mathbb E\|\beta\|^2 = d` and with :math:`n=\alpha d`, :math:`d\to\infty`, it
     tends to :math:`1/(1+\alpha)` (for bounded :math:`\sigma^2`).
     """
-    n_ = np.asarray(n, dtype=float)
-    d_ = np.asarray(d, dtype=float)
+    n_ = _validate.finite_array(n, "n (the context length)")
+    d_ = as_host(d)
     if np.any(~np.isfinite(n_)) or np.any(n_ < 1):
         raise ValueError(f"n (the context length) must be >= 1, got {n!r}")
     if np.any(~np.isfinite(d_)) or np.any(d_ < 1):
@@ -142,3 +146,103 @@ def isotropic_icl_loss(n, d, noise_var=0.0):
     s2 = _noise(noise_var)
     out = d_ * (d_ + 1 + s2) / (n_ + d_ + 1 + s2) + s2
     return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------- finite task diversity
+def wishart_stieltjes(x, kappa):
+    r""":math:`M_\kappa(x) = 2\big/\big(x + 1 - \tfrac1\kappa + \sqrt{(x + 1 - \tfrac1\kappa)^2 + 4x/\kappa}\big)`,
+    the Stieltjes transform (at :math:`-x`) of the Marchenko–Pastur law of aspect ratio :math:`1/\kappa`,
+    in the form of Lu et al.'s code. ``x`` > 0, ``kappa`` > 0; broadcasts."""
+    x_ = np.asarray(_validate.nonneg(x, "x", allow_zero=False), dtype=float)
+    k_ = np.asarray(_validate.nonneg(kappa, "kappa", allow_zero=False), dtype=float)
+    b = x_ + 1.0 - 1.0 / k_
+    out = 2.0 / (b + np.sqrt(b * b + 4.0 * x_ / k_))
+    return float(out) if out.ndim == 0 else out
+
+
+def finite_task_errors(alpha, kappa, tau, rho=0.0):
+    r"""Asymptotic ridgeless test errors :math:`(e_{ICL}, e_{IDG})` of linear attention pretrained on
+    :math:`k = \kappa d` tasks and :math:`P = \tau d^2` prompts of context length :math:`\ell = \alpha d`
+    (Lu, Letey, Zavatone-Veth, Maiti and Pehlevan, PNAS 2025; transcribed from the authors' code,
+    ``theory_runs/common.py``, functions ``ridgeless_icl`` and ``ridgeless_idg``).
+
+    Normalisation of the paper: tokens :math:`\mathcal N(0, I_d/d)`, tasks of norm :math:`\sqrt d`, label
+    noise variance ``rho``, errors including the noise (the zero predictor has error ``1 + rho``).
+    ICL: new tasks :math:`w\sim\mathcal N(0, I_d)`; IDG: tasks drawn from the pretraining set. With
+    :math:`x^\star = (1+\rho)/\alpha`, :math:`m^\star = M_\kappa(x^\star)`,
+    :math:`\mu^\star = x^\star M_{\kappa/\tau}(x^\star)` (see :func:`wishart_stieltjes`). Both diverge at
+    :math:`\tau = 1` (interpolation). ``alpha``, ``kappa``, ``tau`` > 0 (``tau != 1``); broadcasts.
+    """
+    al = np.asarray(_validate.nonneg(alpha, "alpha", allow_zero=False), dtype=float)
+    ka = np.asarray(_validate.nonneg(kappa, "kappa", allow_zero=False), dtype=float)
+    ta = np.asarray(_validate.nonneg(tau, "tau", allow_zero=False), dtype=float)
+    rho = _noise(rho)
+    if np.any(ta == 1.0):
+        raise ValueError("tau must differ from 1 (the ridgeless errors diverge at tau = 1)")
+    al, ka, ta = np.broadcast_arrays(al, ka, ta)
+    x = (1.0 + rho) / al
+    m = wishart_stieltjes(x, ka)
+    mu = x * wishart_stieltjes(x, ka / ta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # tau < 1
+        icl_lo = (ta * (1 + x) / (1 - ta) * (1 - ta * (1 - mu) ** 2 - (x - rho) / x * mu)
+                  - 2 * ta * (1 - mu) + rho + 1)
+        eps = (1 - ta) * x / (ta * mu)
+        c = 1.0 / (1.0 - ka / (1.0 + ka * eps / (1 - ta)) ** 2)
+        idg_lo = ta * ((x + eps) ** 2 / eps
+                       + (rho + x - 2 * x * (1 - ta) * (x / eps + 1)) / (1 - ta - c * (1 - ta) ** 2))
+        # tau > 1
+        ks = 1.0 / (1.0 - ka * (m / (ka + m)) ** 2)
+        icl_hi = ((ks - 1 / (ta - 1)) * (1 + x) * (x * m) ** 2 + (3 - 2 * ta) / (ta - 1) * m * x**2
+                  + ((1 + rho) / (ta - 1) * m + 1) * x + rho * m / (ta - 1) + rho)
+        idg_hi = ta * (rho + x * (1 - x * m)) / (ta - 1)
+    e_icl = np.where(ta < 1, icl_lo, icl_hi)
+    e_idg = np.where(ta < 1, idg_lo, idg_hi)
+    if e_icl.ndim == 0:
+        return float(e_icl), float(e_idg)
+    return e_icl, e_idg
+
+
+def task_set_test_error(gamma, ell, rho=0.0, tasks=None):
+    r"""Exact test error of a given :math:`\Gamma\in\mathbb R^{d\times(d+1)}` in Lu et al.'s model,
+    averaged over test contexts of length ``ell``, queries and label noise ``rho`` (noise included).
+
+    ``tasks=None``: new tasks :math:`w\sim\mathcal N(0, I_d)` (the ICL error); otherwise an array
+    ``(k, d)`` of tasks drawn uniformly (the IDG error). With :math:`\hat\mu`, :math:`\hat R` the mean
+    and second moment of the test tasks, :math:`q = \mathbb E(\|w\|^2/d + \rho)^2` and
+    :math:`\nu = \mathbb E[w(\|w\|^2/d + \rho)]`, Gaussian moments give
+
+    .. math::
+        e(\Gamma) = \mathbb E\|w\|^2/d + \rho - \frac2d\operatorname{tr}(\Gamma A)
+        + \frac1d\operatorname{tr}(\Gamma^\top\Gamma\,\mathbb E[hh^\top]),\quad
+        A = \begin{pmatrix}\hat R\\ \nu^\top\end{pmatrix},\quad
+        \mathbb E[hh^\top] = \begin{pmatrix}(1+\frac1\ell)\hat R + \frac{d}{\ell}\,\mathbb E(\|w\|^2/d+\rho)\,I
+        & (1+\frac2\ell)\nu\\ (1+\frac2\ell)\nu^\top & (1+\frac2\ell)q\end{pmatrix}.
+
+    For tasks of norm :math:`\sqrt d` this is the formula of the authors' code
+    (``gen_err_analytical_NEW``); for Gaussian tasks :math:`q = (1+\rho)^2 + 2/d` (our derivation).
+    ``gamma``: ``(d, d + 1)`` or a stack ``(..., d, d + 1)``; returns a float or an array.
+    """
+    g = np.asarray(gamma, dtype=float)
+    if g.ndim < 2 or g.shape[-1] != g.shape[-2] + 1 or not np.all(np.isfinite(g)):
+        raise ValueError(f"gamma must be a finite (..., d, d + 1) array, got shape {g.shape}")
+    d = g.shape[-2]
+    ell = _validate.positive_int(ell, "ell (the context length)")
+    rho = _noise(rho)
+    if tasks is None:
+        R, nu, sig, q = np.eye(d), np.zeros(d), 1.0 + rho, (1.0 + rho) ** 2 + 2.0 / d
+    else:
+        w = np.asarray(tasks, dtype=float)
+        if w.ndim != 2 or w.shape[1] != d or not np.all(np.isfinite(w)):
+            raise ValueError(f"tasks must be a finite (k, {d}) array, got shape {w.shape}")
+        r = (w * w).sum(axis=1) / d + rho
+        R, nu, sig, q = w.T @ w / len(w), (w * r[:, None]).mean(axis=0), r.mean(), (r * r).mean()
+    A = np.vstack([R, nu[None, :]])
+    H = np.zeros((d + 1, d + 1))
+    H[:d, :d] = (1 + 1 / ell) * R + (d / ell) * sig * np.eye(d)
+    H[:d, d] = H[d, :d] = (1 + 2 / ell) * nu
+    H[d, d] = (1 + 2 / ell) * q
+    lin = np.einsum("...ij,ji->...", g, A)
+    quad = np.einsum("...ki,...kj,ji->...", g, g, H)
+    out = sig - 2 * lin / d + quad / d
+    return float(out) if np.ndim(out) == 0 else out

@@ -1,4 +1,6 @@
-r"""Isotropic closed forms (Σ = I_p) of Hastie, Montanari, Rosset and Tibshirani (Chapter 1).
+r"""Isotropic closed forms (Σ = I_p) of Hastie, Montanari, Rosset and Tibshirani.
+
+See the chapter *Ridge regression in high dimensions* (label ``ch-ridge``).
 
 Here ``gamma = p/n``, ``signal = ||β*||²`` (HMRT's r²) and ``noise_var = σ²``. With
 :math:`\kappa = \tfrac12[\lambda+\gamma-1+\sqrt{(\lambda+\gamma-1)^2+4\lambda}]`,
@@ -17,14 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["IsotropicRisk", "isotropic_kappa", "isotropic_risk", "ridgeless_isotropic_risk",
            "optimal_lambda", "isotropic_risk_finite_n"]
 
 
 def _args(gamma, lam):
-    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
-    l = np.asarray(_validate.nonneg(lam, "lam"), dtype=float)
+    g = as_host(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    l = as_host(_validate.nonneg(lam, "lam"), dtype=float)
     g, l = np.broadcast_arrays(g, l)
     if np.any((l == 0) & (g == 1)):
         raise ValueError("gamma = 1 with lam = 0 is the interpolation threshold: the risk is infinite")
@@ -53,8 +56,8 @@ class IsotropicRisk:
 def isotropic_risk(gamma, lam, signal, noise_var) -> IsotropicRisk:
     """Limiting bias, variance and risk of ridge with Σ = I (broadcast over ``gamma`` and ``lam``)."""
     g, l = _args(gamma, lam)
-    r2 = float(_validate.nonneg(signal, "signal"))
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    r2 = _validate.nonneg_scalar(signal, "signal")
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     k = np.asarray(isotropic_kappa(g, l))
     denom = (1.0 + k) ** 2 - g
     bias = r2 * k**2 / denom
@@ -68,11 +71,11 @@ def isotropic_risk(gamma, lam, signal, noise_var) -> IsotropicRisk:
 
 def ridgeless_isotropic_risk(gamma, signal, noise_var):
     r"""HMRT's ridgeless risk: σ²γ/(1-γ) for γ < 1 and r²(1 - 1/γ) + σ²/(γ - 1) for γ > 1."""
-    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    g = as_host(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
     if np.any(g == 1):
         raise ValueError("gamma = 1 is the interpolation threshold: the ridgeless risk is infinite")
-    r2 = float(_validate.nonneg(signal, "signal"))
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    r2 = _validate.nonneg_scalar(signal, "signal")
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(g < 1, s2 * g / (1 - g), r2 * (1 - 1 / g) + s2 / (g - 1))
     return float(out) if out.ndim == 0 else out
@@ -80,9 +83,9 @@ def ridgeless_isotropic_risk(gamma, signal, noise_var):
 
 def optimal_lambda(gamma, signal, noise_var):
     """The risk-minimising penalty λ* = σ²γ/r² for Σ = I (normalised ridge)."""
-    g = np.asarray(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
-    r2 = float(_validate.nonneg(signal, "signal", allow_zero=False))
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    g = as_host(_validate.nonneg(gamma, "gamma", allow_zero=False), dtype=float)
+    r2 = _validate.nonneg_scalar(signal, "signal", allow_zero=False)
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     out = s2 * g / r2
     return float(out) if out.ndim == 0 else out
 
@@ -106,9 +109,9 @@ def isotropic_risk_finite_n(n: int, p: int, lam, signal, noise_var):
 
     n = _validate.positive_int(n, "n")
     p = _validate.positive_int(p, "p")
-    lam = np.asarray(_validate.nonneg(lam, "lam"), dtype=float)
-    r2 = float(_validate.nonneg(signal, "signal"))
-    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    lam = _validate.nonneg(lam, "lam")
+    r2 = _validate.nonneg_scalar(signal, "signal")
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
     g = p / n
     if np.any(lam == 0) and abs(p - n) <= 1:
         raise ValueError(f"lam = 0 needs |p - n| > 1 for a finite mean risk, got n = {n}, p = {p}")

@@ -1,4 +1,4 @@
-r"""The Marchenko–Pastur law (Chapter 1).
+r"""The Marchenko–Pastur law (chapter *Ridge regression in high dimensions*, ``ch-ridge``).
 
 For X with i.i.d. N(0, σ²) entries, n rows and p columns, the eigenvalues of the sample covariance
 X^T X / n have, as p/n → γ, the limiting density (on its bulk)
@@ -16,13 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["mp_edges", "mp_density", "mp_stieltjes", "mp_stieltjes_correction"]
 
 
 def _gs(gamma, sigma2):
-    g = float(_validate.nonneg(gamma, "gamma", allow_zero=False))
-    s = float(_validate.nonneg(sigma2, "sigma2", allow_zero=False))
+    g = _validate.nonneg_scalar(gamma, "gamma", allow_zero=False)
+    s = _validate.nonneg_scalar(sigma2, "sigma2", allow_zero=False)
     return g, s
 
 
@@ -36,7 +37,7 @@ def mp_density(x, gamma, sigma2=1.0):
     """Density of the continuous part (integrates to min(1, 1/γ))."""
     g, s = _gs(gamma, sigma2)
     lo, hi = mp_edges(g, s)
-    x = np.asarray(x, dtype=float)
+    x = _validate.finite_array(x, "x")
     inside = (x > lo) & (x < hi)
     with np.errstate(invalid="ignore", divide="ignore"):
         d = np.sqrt(np.clip((hi - x) * (x - lo), 0, None)) / (2 * np.pi * s * g * x)
@@ -50,7 +51,7 @@ def mp_stieltjes(lam, gamma, sigma2=1.0):
     positive.
     """
     g, s = _gs(gamma, sigma2)
-    lam = np.asarray(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
+    lam = as_host(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
     a = s * g * lam
     b = lam + s * (1 - g)
     root = np.sqrt(b * b + 4 * a)
@@ -72,10 +73,10 @@ def mp_stieltjes_correction(lam, gamma):
         \mu(\lambda) = \frac14\Big[\frac1{x_-+\lambda}+\frac1{x_++\lambda}\Big]
         - \frac{1}{2\sqrt{(1+\gamma+\lambda)^2-4\gamma}}.
 
-    Divided by p it is the finite-size bias of the empirical Stieltjes transform (Chapter 1).
+    Divided by p it is the finite-size bias of the empirical Stieltjes transform (Chapter ``ch-ridge``).
     """
-    g = float(_validate.nonneg(gamma, "gamma", allow_zero=False))
-    lam = np.asarray(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
+    g = _validate.nonneg_scalar(gamma, "gamma", allow_zero=False)
+    lam = as_host(_validate.nonneg(lam, "lam", allow_zero=False), dtype=float)
     lo, hi = mp_edges(g)
     mu = 0.25 * (1 / (lo + lam) + 1 / (hi + lam)) - 0.5 / np.sqrt((1 + g + lam) ** 2 - 4 * g)
     return float(mu) if mu.ndim == 0 else mu

@@ -1,4 +1,6 @@
-r"""Deterministic equivalent of random-feature ridge regression (Chapter 3).
+r"""Deterministic equivalent of random-feature ridge regression.
+
+See the chapter *Random-feature ridge regression* (label ``ch-random-features``).
 
 Model (same conventions as :mod:`hdreg.theory.ridge`): inputs :math:`x\sim\mathcal N(0,\Sigma)` in
 :math:`\mathbb R^D` with :math:`\Sigma=\operatorname{diag}(\text{spectrum})`, target
@@ -13,7 +15,7 @@ Risk is the excess test error :math:`\mathbb E_x[(f(x)-x^\top\beta_\star)^2]` of
 
 With :math:`s_i=\lambda_i/(\lambda_i+\nu)`, :math:`d_1=\sum_i s_i+\mu_\star^2/\nu`,
 :math:`d_2=\sum_i s_i^2` and :math:`e=d_1-d_2`, the two effective regularisations
-:math:`(\nu_1,\nu_2)` solve (Chapter 3, eq. ``eq-rf-fixed-point``)
+:math:`(\nu_1,\nu_2)` solve (Chapter ``ch-random-features``, eq. ``eq-rf-fixed-point``)
 
 .. math::
     \nu_1 = \nu_2\Big(1-\frac{d_1(\nu_2)}{p}\Big),\qquad
@@ -41,8 +43,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _validate
-from ..backend import namespace_of, to_numpy
+from .. import _validate, features
+from ..backend import as_host, on_active_backend, to_numpy
+from . import spectral
 
 __all__ = [
     "RFRisk",
@@ -59,7 +62,6 @@ __all__ = [
 ]
 
 # Budget (in array elements) for one (points x spectrum) block.
-_BLOCK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class RFRisk:
     r"""Deterministic-equivalent quantities of random-feature ridge, each of the broadcast shape of
     ``(n, p, lam)``.
 
-    ``nu1``: effective regularisation of ridge on the features (Chapter 1's :math:`\kappa` of the
+    ``nu1``: effective regularisation of ridge on the features (Chapter ``ch-ridge``'s :math:`\kappa` of the
     feature covariance); ``nu2``: effective regularisation in input space; ``lam``: the penalty
     (useful with :func:`rf_risk_at_nu`); ``df1``, ``df2``: :math:`d_1, d_2` at ``nu2``; ``df_features``:
     :math:`\mathrm{df}_F`, the variance degrees of freedom; ``approx``: :math:`\mathsf E`, the error of
@@ -94,27 +96,19 @@ class RFRisk:
 
 
 def _spec(spectrum):
-    spec = _validate.spectrum(spectrum)
-    xp = namespace_of(spec)
+    spec, xp = on_active_backend(_validate.spectrum(spectrum))
     mask = to_numpy(spec) > 0
     return spec[xp.asarray(mask)], xp, mask
 
 
 def _sizes(n, p):
-    n_h = np.asarray(to_numpy(n), dtype=np.float64)
-    p_h = np.asarray(to_numpy(p), dtype=np.float64)
-    if not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
-        raise ValueError(f"n (the number of samples) must be finite and > 0, got {n!r}")
-    if not np.all(np.isfinite(p_h)) or np.any(p_h <= 0):
-        raise ValueError(f"p (the number of random features) must be finite and > 0, got {p!r}")
+    n_h = _validate.nonneg(n, "n (the number of samples)", allow_zero=False)
+    p_h = _validate.nonneg(p, "p (the number of random features)", allow_zero=False)
     return n_h, p_h
 
 
 def _nonlinear(nonlinear_var):
-    m = np.asarray(to_numpy(nonlinear_var), dtype=np.float64)
-    if m.ndim != 0 or not np.isfinite(m) or m < 0:
-        raise ValueError(f"nonlinear_var (mu_star^2) must be a finite scalar >= 0, got {nonlinear_var!r}")
-    return float(m)
+    return _validate.nonneg_scalar(nonlinear_var, "nonlinear_var (mu_star^2)")
 
 
 def _feature_rank(rank, p_h, mvar):
@@ -136,25 +130,17 @@ def _check_threshold(n_h, p_h, lam_h, rank, mvar):
 # spectral sums
 
 
-def _sums(spec, nu, xp, weights=None):
+def _sums(spec, nu, xp, weights=None, table=None):
     """``d1, d2`` (without the nonlinear part) and, with weights, ``sum w (1-s)^2``, ``sum w s (1-s)``
-    at every ``nu`` (1-D, may contain 0), chunked over points."""
-    m = nu.shape[0]
-    d1 = xp.empty(m)
-    d2 = xp.empty(m)
-    wb = xp.empty(m) if weights is not None else None
-    wc = xp.empty(m) if weights is not None else None
-    step = max(1, _BLOCK // max(spec.shape[0], 1))
-    for s0 in range(0, m, step):
-        k = nu[s0:s0 + step, None]
-        s = spec[None, :] / (spec[None, :] + k)
-        one = k / (spec[None, :] + k)
-        d1[s0:s0 + step] = s.sum(axis=1)
-        d2[s0:s0 + step] = (s * s).sum(axis=1)
-        if weights is not None:
-            wb[s0:s0 + step] = (weights[None, :] * one * one).sum(axis=1)
-            wc[s0:s0 + step] = (weights[None, :] * s * one).sum(axis=1)
-    return d1, d2, wb, wc
+    at every ``nu`` (1-D, may contain 0): :func:`hdreg.theory.spectral.exact_sums`, or the
+    interpolation ``table`` (a :class:`~hdreg.theory.spectral.SpectralSums`) for ``d1, d2``."""
+    if table is not None and weights is None:
+        d1, d2, _ = table.moments(nu)
+        return d1, d2, None, None
+    ex = spectral.exact_sums(spec, nu, xp, weights)
+    if weights is None:
+        return ex["df1"], ex["df2"], None, None
+    return ex["df1"], ex["df2"], ex["W"], ex["Wc"]
 
 
 def _nl(mvar, nu, xp):
@@ -168,41 +154,7 @@ def _nl(mvar, nu, xp):
 # solvers
 
 
-def _newton_log(fun, lo, hi, xp, tol=1e-13, max_iter=200, u0=None):
-    """Vectorised safeguarded Newton for an increasing ``g(u)`` on the bracket ``[lo, hi]`` (log scale).
-
-    ``fun(u, idx)`` returns ``(g, dg)`` at ``u`` for the points ``idx``; ``g`` may be ``-inf`` (below
-    the root) where the equation is not defined. A Newton step leaving the bracket is replaced by a
-    secant step between the bracket ends when both values of ``g`` there are known and finite, and by
-    bisection otherwise, so every iteration keeps the root bracketed.
-    """
-    u = 0.5 * (lo + hi) if u0 is None else xp.minimum(xp.maximum(u0, lo), hi)
-    glo = xp.full(u.shape, xp.nan)
-    ghi = xp.full(u.shape, xp.nan)
-    todo = xp.arange(u.shape[0])
-    for _ in range(max_iter):
-        g, dg = fun(u[todo], todo)
-        neg = g < 0
-        lo[todo] = xp.where(neg, u[todo], lo[todo])
-        glo[todo] = xp.where(neg, g, glo[todo])
-        hi[todo] = xp.where(neg, hi[todo], u[todo])
-        ghi[todo] = xp.where(neg, ghi[todo], g)
-        l, h, gl, gh = lo[todo], hi[todo], glo[todo], ghi[todo]
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            new = u[todo] - g / dg
-            secant = l - gl * (h - l) / (gh - gl)
-        bad = ~xp.isfinite(new) | (new < l) | (new > h)  # new == u when g == 0: converged
-        sec_ok = xp.isfinite(secant) & (secant > l) & (secant < h)
-        new = xp.where(bad, xp.where(sec_ok, secant, 0.5 * (l + h)), new)
-        change = xp.abs(new - u[todo])
-        u[todo] = new
-        keep = (change > tol * xp.maximum(1.0, xp.abs(new))) & (h - l > tol * xp.maximum(1.0, xp.abs(new)))
-        todo = todo[keep]
-        if todo.size == 0:
-            break
-    else:  # pragma: no cover - the bracketed iteration always converges well before this
-        raise RuntimeError("random-feature fixed point did not converge")
-    return u
+_newton_log = spectral.newton_log
 
 
 def _min_nu(spec, xp, k_h, rank, mvar):
@@ -250,10 +202,13 @@ def _solve_nu2(spec, xp, n_h, p_h, lam_h, rank, mvar):
     lo_h = np.maximum(lam_a, nu_min[idx])
     hi_h = lam_a + trace / p_a + trace / n_a
     lx, nx, px = xp.asarray(lam_a), xp.asarray(n_a), xp.asarray(p_a)
+    # many points: tabulate d1, d2 once (hdreg.theory.spectral, relative error ~1e-15) instead of
+    # exact O(P) sums at every Newton iteration
+    table = spectral.table_for(spec, np.log(lo_h), np.log(hi_h), idx.size)
 
     def fun(u, todo):
         nu = xp.exp(u)
-        d1, d2, _, _ = _sums(spec, nu, xp)
+        d1, d2, _, _ = _sums(spec, nu, xp, table=table)
         nl = _nl(mvar, nu, xp)
         d = d1 + nl
         e = d1 - d2 + nl
@@ -321,7 +276,7 @@ def _common(spectrum, beta, noise_var, nonlinear_var):
     b = _validate.vector_like(beta, full, "beta")
     spec, xp, mask = _spec(full)
     b = xp.asarray(b)[xp.asarray(mask)]
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     mvar = _nonlinear(nonlinear_var)
     rank = int(np.count_nonzero(mask))
     return spec, xp, spec * b * b, sigma2, mvar, rank
@@ -332,7 +287,7 @@ def _common(spectrum, beta, noise_var, nonlinear_var):
 
 
 def rf_effective_regularization(spectrum, n, p, lam, nonlinear_var=0.0):
-    r"""The pair :math:`(\nu_1, \nu_2)` of random-feature ridge (Chapter 3, eq. ``eq-rf-fixed-point``).
+    r"""The pair :math:`(\nu_1, \nu_2)` of random-feature ridge (Chapter ``ch-random-features``, eq. ``eq-rf-fixed-point``).
 
     :math:`\nu_2` is the unique solution of
     :math:`\lambda = \nu_2\,(1 - d_1(\nu_2)/p)\,(1 - d_1(\nu_2)/n)` with :math:`d_1(\nu_2) < \min(n, p)`
@@ -345,7 +300,7 @@ def rf_effective_regularization(spectrum, n, p, lam, nonlinear_var=0.0):
     mvar = _nonlinear(nonlinear_var)
     n_h, p_h = _sizes(n, p)
     lam_h = np.asarray(to_numpy(_validate.nonneg(lam, "lam (the ridge penalty)")), dtype=np.float64)
-    n_h, p_h, lam_h = np.broadcast_arrays(n_h, p_h, lam_h)
+    n_h, p_h, lam_h = _validate.broadcast({"n": n_h, "p": p_h, "lam": lam_h})
     _check_threshold(n_h, p_h, lam_h, rank, mvar)
     shape = n_h.shape
     nu2 = _solve_nu2(spec, xp, n_h.reshape(-1), p_h.reshape(-1), lam_h.reshape(-1), rank, mvar)
@@ -374,14 +329,14 @@ def rf_risk(spectrum, beta, n, p, lam, noise_var, nonlinear_var=0.0) -> RFRisk:
         part of a Gaussian-equivalent activation, :func:`relu_gaussian_equivalent`); ``0`` for linear
         Gaussian features.
 
-    Returns an :class:`RFRisk`. Limits (Chapter 3): ``p -> inf`` gives
+    Returns an :class:`RFRisk`. Limits (Chapter ``ch-random-features``): ``p -> inf`` gives
     :func:`hdreg.theory.ridge.ridge_risk`; ``lam = 0, p < n`` gives variance
     :math:`\sigma^2 p/(n-p)`; ``n -> inf`` gives :func:`rf_approximation_error`.
     """
     spec, xp, w, sigma2, mvar, rank = _common(spectrum, beta, noise_var, nonlinear_var)
     n_h, p_h = _sizes(n, p)
     lam_h = np.asarray(to_numpy(_validate.nonneg(lam, "lam (the ridge penalty)")), dtype=np.float64)
-    n_h, p_h, lam_h = np.broadcast_arrays(n_h, p_h, lam_h)
+    n_h, p_h, lam_h = _validate.broadcast({"n": n_h, "p": p_h, "lam": lam_h})
     _check_threshold(n_h, p_h, lam_h, rank, mvar)
     shape = n_h.shape
     nf, pf, lf = n_h.reshape(-1), p_h.reshape(-1), lam_h.reshape(-1)
@@ -399,7 +354,7 @@ def rf_min_nu(spectrum, n, p, nonlinear_var=0.0):
     Broadcasts over ``n`` and ``p``."""
     spec, xp, mask = _spec(spectrum)
     n_h, p_h = _sizes(n, p)
-    n_h, p_h = np.broadcast_arrays(n_h, p_h)
+    n_h, p_h = _validate.broadcast({"n": n_h, "p": p_h})
     out = _min_nu(spec, xp, np.minimum(n_h, p_h), int(np.count_nonzero(mask)), _nonlinear(nonlinear_var))
     return float(out) if out.ndim == 0 else out
 
@@ -413,8 +368,8 @@ def rf_risk_at_nu(spectrum, beta, n, p, nu, noise_var, nonlinear_var=0.0) -> RFR
     """
     spec, xp, w, sigma2, mvar, rank = _common(spectrum, beta, noise_var, nonlinear_var)
     n_h, p_h = _sizes(n, p)
-    nu_h = np.asarray(to_numpy(_validate.nonneg(nu, "nu")), dtype=np.float64)
-    n_h, p_h, nu_h = np.broadcast_arrays(n_h, p_h, nu_h)
+    nu_h = as_host(_validate.nonneg(nu, "nu"))
+    n_h, p_h, nu_h = _validate.broadcast({"n": n_h, "p": p_h, "nu": nu_h})
     shape = n_h.shape
     nf, pf, vf = n_h.reshape(-1), p_h.reshape(-1), nu_h.reshape(-1)
     nu_min = _min_nu(spec, xp, np.minimum(nf, pf), rank, mvar)
@@ -441,7 +396,7 @@ def rf_tuned_risk(spectrum, beta, n, p, noise_var, nonlinear_var=0.0, grid: int 
     grid = _validate.positive_int(grid, "grid")
     if grid < 5:
         raise ValueError(f"grid must be >= 5, got {grid}")
-    n_h, p_h = np.broadcast_arrays(n_h, p_h)
+    n_h, p_h = _validate.broadcast({"n": n_h, "p": p_h})
     shape = n_h.shape
     nf, pf = n_h.reshape(-1), p_h.reshape(-1)
     nu_min = _min_nu(spec, xp, np.minimum(nf, pf), rank, mvar)
@@ -508,19 +463,19 @@ def features_needed(spectrum, beta, n, noise_var, factor: float = 4.0, p_grid=No
                     nonlinear_var=0.0, grid: int = 150):
     r"""Smallest number of random features whose tuned risk is within ``factor`` of the tuned kernel
     (``p = inf``) risk, for every ``n`` (1-D array): :math:`p_c(n)=\min\{p: \min_\lambda\mathcal R(n,p,\lambda)
-    \le c\,\min_\lambda\mathcal R(n,\infty,\lambda)\}` (Chapter 3, scaling laws).
+    \le c\,\min_\lambda\mathcal R(n,\infty,\lambda)\}` (Chapter ``ch-random-features``, scaling laws).
 
     The tuned risk (:func:`rf_tuned_risk`) decreases in ``p``; ``p_c`` is found on ``p_grid`` (default
     200 log-spaced values from 1 to the number of eigenvalues) and refined by log-log interpolation.
     Returns a NumPy array (``nan`` where ``p_grid`` is too short).
     """
     spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
-    n_h = np.atleast_1d(np.asarray(to_numpy(n), dtype=np.float64))
+    n_h = np.atleast_1d(_validate.nonneg(n, "n", allow_zero=False))
     if n_h.ndim != 1:
         raise ValueError(f"n must be a scalar or a 1-D array, got shape {n_h.shape}")
     if not factor > 1:
         raise ValueError(f"factor must be > 1, got {factor!r}")
-    ps = np.geomspace(1.0, spec_h.size, 200) if p_grid is None else np.asarray(p_grid, dtype=np.float64)
+    ps = np.geomspace(1.0, spec_h.size, 200) if p_grid is None else as_host(p_grid)
     if ps.ndim != 1 or ps.size < 2 or np.any(np.diff(ps) <= 0):
         raise ValueError("p_grid must be an increasing 1-D array with at least 2 entries")
     R, _ = rf_tuned_risk(spectrum, beta, n_h[:, None], ps[None, :], noise_var, nonlinear_var, grid)
@@ -548,8 +503,8 @@ def compute_optimal_split(spectrum, beta, budgets, noise_var, nonlinear_var=0.0,
     every budget, minimise the tuned risk (:func:`rf_tuned_risk`) over ``n`` with ``p = C/n``
     (``splits`` log-spaced values of ``n`` from :math:`\sqrt C` to :math:`C^{0.97}`, refined by a
     parabola in :math:`\log n`). Returns ``(n_opt, p_opt, risk_opt)``, NumPy arrays shaped like
-    ``budgets`` (Chapter 3)."""
-    C = np.atleast_1d(np.asarray(to_numpy(budgets), dtype=np.float64))
+    ``budgets`` (Chapter ``ch-random-features``)."""
+    C = np.atleast_1d(as_host(budgets))
     if C.ndim != 1 or np.any(~np.isfinite(C)) or np.any(C <= 1):
         raise ValueError(f"budgets must be a 1-D array of finite values > 1, got {budgets!r}")
     splits = _validate.positive_int(splits, "splits")
@@ -578,11 +533,9 @@ def relu_coefficients():
     r"""Hermite coefficients of the ReLU for a standard Gaussian input :math:`u`:
     ``(mu0, mu1, mu_star)`` with :math:`\mu_0=\mathbb E\,\mathrm{relu}(u)=1/\sqrt{2\pi}`,
     :math:`\mu_1=\mathbb E[u\,\mathrm{relu}(u)]=1/2`,
-    :math:`\mu_\star^2=\mathbb E\,\mathrm{relu}(u)^2-\mu_0^2-\mu_1^2=1/4-1/(2\pi)` (Chapter 3)."""
-    mu0 = 1.0 / np.sqrt(2.0 * np.pi)
-    mu1 = 0.5
-    mu_star = np.sqrt(0.25 - 1.0 / (2.0 * np.pi))
-    return float(mu0), float(mu1), float(mu_star)
+    :math:`\mu_\star^2=\mathbb E\,\mathrm{relu}(u)^2-\mu_0^2-\mu_1^2=1/4-1/(2\pi)` (Chapter ``ch-random-features``).
+    The constants live in :mod:`hdreg.features`, with the feature maps the simulators use."""
+    return features.relu_coefficients()
 
 
 def relu_gaussian_equivalent(spectrum, beta):
@@ -591,7 +544,7 @@ def relu_gaussian_equivalent(spectrum, beta):
     For :math:`x\sim\mathcal N(0, sI_D)` and features
     :math:`z_j=(\mathrm{relu}(u_j)-\mu_0)/\sqrt p`, :math:`u_j=f_j^\top x/\sqrt{sD}`,
     :math:`\|f_j\|=\sqrt D`, the equivalent model is :math:`z=F^\top x'/\sqrt p+\mu_\star g/\sqrt p` with
-    :math:`x'=\mu_1 x/\sqrt{sD}` (Chapter 3). Returns ``(spectrum_eq, beta_eq, nonlinear_var)`` to pass
+    :math:`x'=\mu_1 x/\sqrt{sD}` (Chapter ``ch-random-features``). Returns ``(spectrum_eq, beta_eq, nonlinear_var)`` to pass
     to :func:`rf_risk`: ``spectrum_eq = mu1^2/D``, ``beta_eq = beta * sqrt(s D)/mu1``,
     ``nonlinear_var = mu_star^2``. ``spectrum`` must be constant (isotropic inputs).
     """

@@ -1,4 +1,6 @@
-r"""Deterministic equivalent of ridge regression with a general covariance (Chapter 1).
+r"""Deterministic equivalent of ridge regression with a general covariance.
+
+See the chapter *Ridge regression in high dimensions* (label ``ch-ridge``).
 
 Conventions, shared by the whole library:
 
@@ -12,7 +14,7 @@ Conventions, shared by the whole library:
   = \|\hat\beta - \beta_\star\|_\Sigma^2`.
 
 The effective regularisation :math:`\kappa` solves :math:`1 - \lambda/\kappa = \mathrm{df}_1(\kappa)/n`
-(Chapter 1, eq. ``eq-kappa``); bias and variance are
+(Chapter ``ch-ridge``, eq. ``eq-kappa``); bias and variance are
 
 .. math::
     \mathsf B = \frac{\kappa^2\sum_i \lambda_i\beta_i^2/(\lambda_i+\kappa)^2}{1-\mathrm{df}_2/n},\qquad
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..backend import namespace_of, to_numpy
+from ..backend import namespace_of, on_active_backend, to_numpy
 from . import spectral
 
 __all__ = [
@@ -47,66 +49,31 @@ __all__ = [
     "ridgeless_tau",
 ]
 
-# Budget (in array elements) for one (points x spectrum) block in the vectorised sums: small enough
-# to stay in cache on the CPU, large enough to fill the device with CuPy.
-_BLOCK = 1 << 22
-_BLOCK_CPU = 1 << 17
-
-
-def _moments(spec, kappa, xp, weights=None):
-    """df1, df2 (and the weighted bias sum) at every ``kappa`` (a 1-D array), chunked over points."""
-    m = kappa.shape[0]
-    p = spec.shape[0]
-    df1 = xp.empty(m)
-    df2 = xp.empty(m)
-    wsum = xp.empty(m) if weights is not None else None
-    step = max(1, min(m, (_BLOCK_CPU if xp is np else _BLOCK) // max(p, 1)))
-    buf = xp.empty((step, p))  # reused: no (points x spectrum) temporaries are allocated per block
-    buf_w = xp.empty((step, p)) if weights is not None else None
-    for s in range(0, m, step):
-        k = kappa[s:s + step, None]
-        r = buf[:k.shape[0]]
-        xp.add(spec, k, out=r)  # lambda_i + kappa
-        if weights is not None:
-            # kappa^2 * sum_i w_i / (lambda_i + kappa)^2  with w_i = lambda_i beta_i^2, written via
-            # (1 - r_i) = kappa / (lambda_i + kappa) to stay finite as kappa -> 0.
-            one_minus = buf_w[:k.shape[0]]
-            xp.divide(k, r, out=one_minus)
-            xp.multiply(one_minus, one_minus, out=one_minus)
-            xp.multiply(one_minus, weights, out=one_minus)
-            wsum[s:s + step] = one_minus.sum(axis=1)
-        xp.divide(spec, r, out=r)  # r_i = lambda_i / (lambda_i + kappa)
-        df1[s:s + step] = r.sum(axis=1)
-        xp.multiply(r, r, out=r)
-        df2[s:s + step] = r.sum(axis=1)
-    return df1, df2, wsum
-
-
 def degrees_of_freedom(spectrum, kappa):
     r"""``(df1, df2)`` with :math:`\mathrm{df}_1 = \sum_i \lambda_i/(\lambda_i+\kappa)` and
-    :math:`\mathrm{df}_2 = \sum_i \lambda_i^2/(\lambda_i+\kappa)^2`, broadcast over ``kappa``."""
-    spec = _validate.spectrum(spectrum)
-    xp = namespace_of(spec)
-    k = xp.asarray(kappa, dtype=xp.float64)
-    if np.any(to_numpy(k) < 0) or not np.all(np.isfinite(to_numpy(k))):
-        raise ValueError("kappa must be finite and >= 0")
+    :math:`\mathrm{df}_2 = \sum_i \lambda_i^2/(\lambda_i+\kappa)^2`, broadcast over ``kappa``;
+    host (NumPy) arrays, or floats for a scalar ``kappa``. Evaluated by
+    :func:`hdreg.theory.spectral.exact_sums` on the active backend for large problems."""
+    spec, xp = _on_backend(_validate.spectrum(spectrum))
+    k_h = _validate.finite_array(kappa, "kappa", low=0.0)
     # Zero eigenvalues contribute nothing (and would give 0/0 at kappa = 0).
-    spec = spec[spec > 0]
-    flat = k.reshape(-1)
-    df1, df2, _ = _moments(spec, flat, xp)
-    return df1.reshape(k.shape), df2.reshape(k.shape)
+    spec = spec[xp.asarray(to_numpy(spec) > 0)]
+    ex = spectral.exact_sums(spec, xp.asarray(k_h.reshape(-1)), xp)
+    df1, df2 = (to_numpy(ex[key]).reshape(k_h.shape) for key in ("df1", "df2"))
+    if df1.ndim == 0:
+        return float(df1), float(df2)
+    return df1, df2
+
+
+def _on_backend(spec):
+    return on_active_backend(spec)
 
 
 def _prepare(spectrum, n, lam):
-    spec = _validate.spectrum(spectrum)
-    xp = namespace_of(spec)
-    n_h = np.asarray(to_numpy(n), dtype=np.float64)
-    lam_h = np.asarray(to_numpy(lam), dtype=np.float64)
-    if not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
-        raise ValueError(f"n must be finite and > 0, got {n!r}")
-    if not np.all(np.isfinite(lam_h)) or np.any(lam_h < 0):
-        raise ValueError(f"lam (the ridge penalty) must be finite and >= 0, got {lam!r}")
-    n_h, lam_h = np.broadcast_arrays(n_h, lam_h)
+    spec, xp = _on_backend(_validate.spectrum(spectrum))
+    n_h = _validate.nonneg(n, "n", allow_zero=False)
+    lam_h = _validate.nonneg(lam, "lam (the ridge penalty)")
+    n_h, lam_h = _validate.broadcast({"n": n_h, "lam": lam_h})
     mask = to_numpy(spec) > 0
     rank = int(np.count_nonzero(mask))
     singular = (lam_h == 0) & (n_h == rank)
@@ -194,74 +161,24 @@ def _table_start(spec, xp, n_a, lam_a, lo, hi):
     return new_lo, new_hi, start
 
 
-# The interpolated path (hdreg.theory.spectral): tabulate the sums once at ``G`` nodes (about G exact
-# evaluations), then O(degree) per point. It pays when ``points >= G max(1, _INTERP_SHARE / P)`` and
-# ``P >= _INTERP_MIN_P``: measured on a 2-core Xeon with one BLAS thread, the two paths break even at
-# about points = 1.2 G for P = 1000-5000 and 5 G for P = 100, and the exact path always wins for P <= 32.
-_INTERP_SHARE = 400.0
-_INTERP_MIN_P = 64
-# Tables extend at most this far (in log kappa) beyond the spectrum, and only for spectra whose entries
-# keep 1/(lambda + kappa)^2 finite at every node; other points use the exact path.
-_INTERP_MARGIN = 40.0
-_INTERP_SPAN = 1e150
-
-
-def _interp_table(spec, xp, lo, hi, points, weights=None, force=False):
-    """A :class:`~hdreg.theory.spectral.SpectralSums` over the brackets ``[lo, hi]`` (log kappa, host
-    arrays), or ``None`` where exact passes are cheaper (or the spectrum's range is extreme)."""
-    host = to_numpy(spec)
-    s_min, s_max = float(host.min()), float(host.max())
-    if not (1.0 / _INTERP_SPAN < s_min and s_max < _INTERP_SPAN):
-        return None
-    u0 = max(float(lo.min()), np.log(s_min) - _INTERP_MARGIN)
-    u1 = min(float(hi.max()), np.log(s_max) + _INTERP_MARGIN)
-    if not u0 < u1:
-        return None
-    h = spectral.HALF_WIDTH
-    nodes = (np.ceil((u1 - u0) / (2 * h)) * spectral.chebyshev_degree(h) + 1)
-    if not force and (host.size < _INTERP_MIN_P
-                      or points < nodes * max(1.0, _INTERP_SHARE / host.size)):
-        return None
-    return spectral.SpectralSums(spec, weights=weights, u_range=(u0, u1), half_width=h)
-
-
 def _newton_exact(spec, xp, n_a, lam_a, lo_h, hi_h, tol, max_iter):
     """``u = log kappa`` at every point (host arrays), by safeguarded Newton on exact sums."""
     rank = spec.shape[0]
     lo_h, hi_h, u_h = _table_start(spec, xp, n_a, lam_a, lo_h, hi_h)
     n_a = xp.asarray(n_a)
     lam_a = xp.asarray(lam_a)
-    lo = xp.asarray(lo_h)
-    hi = xp.asarray(hi_h)
-    u = xp.asarray(u_h)
-    todo = xp.arange(u.shape[0])
-    for _ in range(max_iter):
-        uu = u[todo]
+    def fun(uu, todo):
         k = xp.exp(uu)
         sums = spectral.exact_sums(spec, k, xp)
         nn, ll = n_a[todo], lam_a[todo]
         # n g and n g', with the complement c1 = rank - df1 where it is the smaller sum
         shrink = nn * ll / k
         g = xp.where(sums["c1"] < sums["df1"], (nn - rank) + sums["c1"], nn - sums["df1"]) - shrink
-        dg = shrink + sums["q"]
-        neg = g < 0
-        lo[todo] = xp.where(neg, uu, lo[todo])
-        hi[todo] = xp.where(neg, hi[todo], uu)
-        with np.errstate(divide="ignore", invalid="ignore"):  # dg = 0 can happen in rounding
-            step = g / dg
-        exact = g == 0
-        new = xp.where(exact, uu, uu - step)
-        scale = tol * xp.maximum(1.0, xp.abs(uu))
-        accept = exact | (1.3 * step * step <= scale)  # Newton error bound (see above): converged
-        outside = ~((new > lo[todo]) & (new < hi[todo])) & ~accept  # also catches nan
-        new = xp.where(outside, 0.5 * (lo[todo] + hi[todo]), new)
-        done = accept | (xp.abs(new - uu) <= scale)
-        u[todo] = new
-        todo = todo[~done]
-        if todo.size == 0:
-            break
-    else:  # pragma: no cover - the safeguarded iteration always converges well before this
-        raise RuntimeError("effective_regularization did not converge")
+        return g, shrink + sums["q"]
+
+    # the one bracketed Newton of the theory modules, with ridge's quadratic stopping rule
+    u = spectral.newton_log(fun, xp.asarray(lo_h), xp.asarray(hi_h), xp, tol=tol, max_iter=max_iter,
+                            u0=xp.asarray(u_h), quadratic_stop=True)
     return to_numpy(u)
 
 
@@ -278,7 +195,7 @@ def _solve_kappa(spec, xp, n_h, lam_h, rank, tol=1e-14, max_iter=100, *, method=
 
     * ``exact`` (small problems): :func:`_table_start` narrows the bracket to one cell of a grid and
       supplies a starting point; every iteration evaluates the sum over the spectrum exactly.
-    * interpolated (``auto`` when there are many points, see :func:`_interp_table`): a
+    * interpolated (``auto`` when there are many points, see :func:`hdreg.theory.spectral.table_for`): a
       :class:`~hdreg.theory.spectral.SpectralSums` tabulates the sums once over the brackets' range,
       with a proven relative error bound ``1e-15`` (plus rounding, measured ``< 1e-14``), and
       :meth:`~hdreg.theory.spectral.SpectralSums.solve` runs the same safeguarded Newton iteration on
@@ -313,7 +230,7 @@ def _solve_kappa(spec, xp, n_h, lam_h, rank, tol=1e-14, max_iter=100, *, method=
     rest = np.ones(idx.size, dtype=bool)
     sums = None
     if method != "exact":
-        sums = _interp_table(spec, xp, lo_h, hi_h, idx.size, weights, force=method == "interp")
+        sums = spectral.table_for(spec, lo_h, hi_h, idx.size, weights, force=method == "interp")
     if sums is not None:
         if tables is not None:
             tables.append(sums)
@@ -335,7 +252,7 @@ def effective_regularization(spectrum, n, lam):
     positive root for ``lam > 0``; for ``lam = 0`` it is the implicit regularisation
     :math:`\tau` with :math:`\mathrm{df}_1(\tau) = n` when ``n`` is below the number of non-zero
     eigenvalues, and ``0`` otherwise. Broadcasts over ``n`` and ``lam``; returns a NumPy array (or a
-    float for scalar input). Derived in Chapter 1 (Theorem ``thm-det-equiv``).
+    float for scalar input). Derived in Chapter ``ch-ridge`` (Theorem ``thm-det-equiv``).
     """
     spec, xp, n_h, lam_h, rank, _ = _prepare(spectrum, n, lam)
     kappa = _solve_kappa(spec, xp, n_h, lam_h, rank)
@@ -384,7 +301,7 @@ def ridge_risk(spectrum, beta, n, lam, noise_var) -> RidgeRisk:
     b = _validate.vector_like(beta, full, "beta")
     spec, xp, n_h, lam_h, rank, mask = _prepare(full, n, lam)
     b = xp.asarray(b)[xp.asarray(mask)]
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     weights = spec * b * b
     tables = []  # the interpolation table of the solver, if it built one (with the bias sum)
     kappa = _solve_kappa(spec, xp, n_h, lam_h, rank, weights=weights, tables=tables)

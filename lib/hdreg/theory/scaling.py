@@ -1,4 +1,6 @@
-r"""Scaling laws of ridge regression under power-law (capacity/source) conditions (Chapter 2).
+r"""Scaling laws of ridge regression under power-law (capacity/source) conditions.
+
+See the chapter *Scaling laws of ridge regression* (label ``ch-scaling``).
 
 The problem is parametrised by a *capacity* exponent :math:`\alpha > 1` and a *source* exponent
 :math:`r > 0`:
@@ -8,8 +10,8 @@ The problem is parametrised by a *capacity* exponent :math:`\alpha > 1` and a *s
     i = 1, \dots, P,
 
 and :math:`m = \min(r, 1)` (ridge saturates at :math:`r = 1`). A *rate* is the exponent in
-``excess risk ≍ n^(-rate)``. Chapter 2 (``ch-scaling``) derives, from the deterministic equivalent of
-Chapter 1 (:mod:`hdreg.theory.ridge`), the rates
+``excess risk ≍ n^(-rate)``. Chapter ``ch-scaling`` (``ch-scaling``) derives, from the deterministic equivalent of
+Chapter ``ch-ridge`` (:mod:`hdreg.theory.ridge`), the rates
 
 * noiseless, ridgeless: :math:`2\alpha m`;
 * noisy, :math:`\lambda = n^{-\ell}` with :math:`0 < \ell < \alpha`: :math:`\min(2\ell m, 1 - \ell/\alpha)`;
@@ -30,8 +32,9 @@ from scipy.special import gamma as _gamma
 from scipy.special import zeta as _zeta
 
 from .. import _validate
-from ..backend import namespace_of, to_numpy
+from ..backend import as_host, namespace_of, to_numpy
 from . import ridge as _ridge
+from . import spectral
 
 __all__ = [
     "REGIMES",
@@ -56,18 +59,26 @@ __all__ = [
 REGIMES = ("noiseless_ridgeless", "tuned", "fixed_lambda", "noisy_ridgeless")
 
 
-def _exponents(alpha, r):
-    a = np.asarray(alpha, dtype=float)
-    rr = np.asarray(r, dtype=float)
-    if not np.all(np.isfinite(a)) or np.any(a <= 1):
-        raise ValueError(f"alpha (the capacity exponent) must be finite and > 1, got {alpha!r}")
-    if not np.all(np.isfinite(rr)) or np.any(rr <= 0):
-        raise ValueError(f"r (the source exponent) must be finite and > 0, got {r!r}")
-    return np.broadcast_arrays(a, rr)
+def exponents(alpha, r):
+    """The capacity and source exponents ``(alpha, r)``, checked (``alpha > 1``, ``r > 0``, finite)
+    and broadcast together as host arrays."""
+    a = _validate.finite_array(alpha, "alpha (the capacity exponent)", allow_empty=False)
+    rr = _validate.finite_array(r, "r (the source exponent)", allow_empty=False)
+    if np.any(a <= 1):
+        raise _validate.InvalidParameterError(
+            f"alpha (the capacity exponent) must be finite and > 1, got {alpha!r}")
+    if np.any(rr <= 0):
+        raise _validate.InvalidParameterError(
+            f"r (the source exponent) must be finite and > 0, got {r!r}")
+    a, rr = _validate.broadcast({"alpha": a, "r": rr})
+    return a, rr
+
+
+_exponents = exponents  # old private name
 
 
 def _out(a):
-    a = np.asarray(a, dtype=float)
+    a = as_host(a)
     return float(a) if a.ndim == 0 else a
 
 
@@ -78,7 +89,7 @@ def power_law_problem(P: int, alpha: float, r: float):
     :math:`\|\beta_\star\|^2 = \sum_i i^{\alpha-1-2\alpha r}` stays bounded as ``P`` grows iff ``r > 1/2``.
     """
     P = _validate.positive_int(P, "P")
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     if a.ndim or rr.ndim:
         raise ValueError("power_law_problem takes scalar alpha and r")
     i = np.arange(1, P + 1, dtype=float)
@@ -91,8 +102,8 @@ def capacity_constant(alpha):
     r""":math:`C_\alpha = \frac{\pi/\alpha}{\sin(\pi/\alpha)}`, so that
     :math:`\mathrm{df}_1(\kappa) = C_\alpha\kappa^{-1/\alpha} - \tfrac12 + o(1)` and
     :math:`\mathrm{df}_2(\kappa) = (1 - 1/\alpha)C_\alpha\kappa^{-1/\alpha} - \tfrac12 + o(1)` as
-    :math:`\kappa \to 0` (Chapter 2, Lemma ``lem-df``)."""
-    a, _ = _exponents(alpha, 1.0)
+    :math:`\kappa \to 0` (Chapter ``ch-scaling``, Lemma ``lem-df``)."""
+    a, _ = exponents(alpha, 1.0)
     return _out((np.pi / a) / np.sin(np.pi / a))
 
 
@@ -104,7 +115,7 @@ def bias_constant(alpha, r):
     * :math:`r > 1`: :math:`J = \zeta(1 + 2\alpha(r-1))` (the first directions dominate);
     * :math:`r = 1`: ``inf`` (the numerator is :math:`\kappa^2\log(1/\kappa)/\alpha` to leading order).
     """
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     with np.errstate(divide="ignore", invalid="ignore"):
         low = _gamma(2 * rr) * _gamma(2 - 2 * rr) / a
         high = _zeta(1 + 2 * a * (rr - 1))
@@ -122,16 +133,16 @@ def predicted_rate(alpha, r, regime: str, ell=None):
                               ``0 < ell < alpha``; ``ell >= alpha`` gives ``0`` (ridgeless-like);
     ``"noisy_ridgeless"``     ``0`` (the variance tends to a constant).
 
-    Broadcasts over ``alpha``, ``r`` (and ``ell``). Derived in Chapter 2 (Theorem ``thm-rates``).
+    Broadcasts over ``alpha``, ``r`` (and ``ell``). Derived in Chapter ``ch-scaling`` (Theorem ``thm-rates``).
     """
     if regime not in REGIMES:
         raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     m = np.minimum(rr, 1.0)
     if regime == "fixed_lambda":
         if ell is None:
             raise ValueError("regime 'fixed_lambda' needs ell (lambda = n^-ell)")
-        e = np.asarray(ell, dtype=float)
+        e = as_host(ell)
         if not np.all(np.isfinite(e)) or np.any(e <= 0):
             raise ValueError(f"ell must be finite and > 0, got {ell!r}")
         a, m, e = np.broadcast_arrays(a, m, e)
@@ -148,8 +159,8 @@ def predicted_rate(alpha, r, regime: str, ell=None):
 def optimal_lambda_exponent(alpha, r):
     r"""The exponent :math:`\ell^\star = \alpha/(2\alpha m+1)` of the optimal penalty
     :math:`\lambda^\star \asymp n^{-\ell^\star}` (noisy problem), where bias :math:`n^{-2\ell m}` and
-    variance :math:`n^{\ell/\alpha-1}` balance (Chapter 2, Theorem ``thm-rates``)."""
-    a, rr = _exponents(alpha, r)
+    variance :math:`n^{\ell/\alpha-1}` balance (Chapter ``ch-scaling``, Theorem ``thm-rates``)."""
+    a, rr = exponents(alpha, r)
     m = np.minimum(rr, 1.0)
     return _out(a / (2 * a * m + 1))
 
@@ -158,14 +169,14 @@ def tempered_variance(alpha, noise_var, n=None):
     r"""Ridgeless variance on the infinite power-law spectrum :math:`\lambda_i = i^{-\alpha}`.
 
     With ``n=None`` the limit :math:`\sigma^2(\alpha - 1)`; with ``n`` the first correction from the
-    Euler–Maclaurin formula, :math:`\sigma^2\,\frac{2(\alpha-1)n - 1}{2n + 1}` (Chapter 2,
+    Euler–Maclaurin formula, :math:`\sigma^2\,\frac{2(\alpha-1)n - 1}{2n + 1}` (Chapter ``ch-scaling``,
     Proposition ``prop-tempered``), whose remaining error is of smaller order than :math:`1/n`.
     """
-    a, _ = _exponents(alpha, 1.0)
+    a, _ = exponents(alpha, 1.0)
     s2 = _validate.nonneg(noise_var, "noise_var")
     if n is None:
         return _out(s2 * (a - 1))
-    nn = np.asarray(n, dtype=float)
+    nn = _validate.finite_array(n, "n")
     if not np.all(np.isfinite(nn)) or np.any(nn <= 0):
         raise ValueError(f"n must be finite and > 0, got {n!r}")
     return _out(s2 * (2 * (a - 1) * nn - 1) / (2 * nn + 1))
@@ -174,7 +185,7 @@ def tempered_variance(alpha, noise_var, n=None):
 def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     r"""The deterministic equivalent parametrised by :math:`\kappa` instead of :math:`\lambda`.
 
-    Equation ``eq-kappa`` of Chapter 1 is explicit in the other direction:
+    Equation ``eq-kappa`` of Chapter ``ch-ridge`` is explicit in the other direction:
     :math:`\lambda = \kappa\,(1 - \mathrm{df}_1(\kappa)/n)`. So every :math:`\kappa` with
     :math:`\mathrm{df}_1(\kappa) \le n` (i.e. :math:`\kappa \ge \tau`) is the effective regularisation of
     exactly one penalty :math:`\lambda \ge 0`, and bias, variance and risk follow without solving the
@@ -184,10 +195,10 @@ def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     """
     full = _validate.spectrum(spectrum)
     b = _validate.vector_like(beta, full, "beta")
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     xp = namespace_of(full)
-    n_h = np.asarray(to_numpy(n), dtype=float)
-    k_h = np.asarray(to_numpy(kappa), dtype=float)
+    n_h = _validate.finite_array(n, "n")
+    k_h = _validate.finite_array(kappa, "kappa")
     if not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
         raise ValueError(f"n must be finite and > 0, got {n!r}")
     if not np.all(np.isfinite(k_h)) or np.any(k_h <= 0):
@@ -196,8 +207,8 @@ def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     mask = xp.asarray(to_numpy(full) > 0)
     spec = full[mask]
     bb = b[mask]
-    df1, df2, wsum = _ridge._moments(spec, xp.asarray(k_h.reshape(-1)), xp, weights=spec * bb * bb)
-    df1, df2, wsum = (np.asarray(to_numpy(v)).reshape(k_h.shape) for v in (df1, df2, wsum))
+    ex = spectral.exact_sums(spec, xp.asarray(k_h.reshape(-1)), xp, weights=spec * bb * bb)
+    df1, df2, wsum = (np.asarray(to_numpy(ex[key])).reshape(k_h.shape) for key in ("df1", "df2", "W"))
     shrink = 1.0 - df1 / n_h  # = lam / kappa
     if np.any(shrink < -1e-12):
         raise ValueError("kappa is below the ridgeless value tau(n) for some entries "
@@ -244,7 +255,7 @@ def optimal_lambda(spectrum, beta, n, noise_var, grid: int = 33, rounds: int = 4
         raise ValueError(f"grid must be >= 5, got {grid}")
     if rounds < 0:
         raise ValueError(f"rounds must be >= 0, got {rounds}")
-    n_h = np.atleast_1d(np.asarray(to_numpy(n), dtype=float))
+    n_h = np.atleast_1d(_validate.finite_array(n, "n"))
     if n_h.ndim != 1 or not np.all(np.isfinite(n_h)) or np.any(n_h <= 0):
         raise ValueError(f"n must be a scalar or 1-D array of finite values > 0, got {n!r}")
     host = np.asarray(to_numpy(full))
@@ -282,7 +293,7 @@ def optimal_lambda(spectrum, beta, n, noise_var, grid: int = 33, rounds: int = 4
 def correction_size(alpha, r, P, n, kappa, df1, df2, ridgeless: bool):
     r"""Relative size of the leading pre-asymptotic corrections to the power-law laws, per point.
 
-    The maximum of four terms, each known from the derivation in Chapter 2:
+    The maximum of four terms, each known from the derivation in Chapter ``ch-scaling``:
 
     * ``1 / (2 df2)``: the Euler–Maclaurin term :math:`-\tfrac12` in :math:`\mathrm{df}_{1,2}`
       (relative size :math:`\propto \kappa^{1/\alpha}`);
@@ -295,12 +306,12 @@ def correction_size(alpha, r, P, n, kappa, df1, df2, ridgeless: bool):
 
     Fit exponents where this is small (we use ``<= 0.01``). Arrays broadcast.
     """
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     P = _validate.positive_int(P, "P")
-    k = np.asarray(kappa, dtype=float)
-    d1 = np.asarray(df1, dtype=float)
-    d2 = np.asarray(df2, dtype=float)
-    nn = np.asarray(n, dtype=float)
+    k = _validate.finite_array(kappa, "kappa")
+    d1 = as_host(df1)
+    d2 = as_host(df2)
+    nn = _validate.finite_array(n, "n")
     if np.any(k <= 0) or np.any(d1 <= 0) or np.any(d2 <= 0) or np.any(nn <= 0):
         raise ValueError("n, kappa, df1 and df2 must be > 0")
     terms = [1.0 / (2.0 * d2), P ** (1.0 - a) / ((a - 1.0) * k * d1), k ** (2.0 * np.abs(1.0 - rr))]
@@ -320,7 +331,7 @@ def ridgeless_window(alpha, r, P, delta: float = 0.01):
 
     Raises ``ValueError`` when the window is empty (``P`` too small for ``alpha`` and ``delta``).
     """
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     a, rr = float(a), float(rr)
     P = _validate.positive_int(P, "P")
     if not 0 < delta < 1:
@@ -356,8 +367,8 @@ def fit_rate(n, y, se=None, n_min: float | None = None, n_max: float | None = No
     combination :math:`\sum_j w_j\log\bar y_j` with :math:`w_j = (x_j - \bar x)/\sum_k(x_k - \bar x)^2`,
     :math:`x = \log n`. Use it to fit slopes only past a crossover (``n_min``).
     """
-    n_h = np.asarray(to_numpy(n), dtype=float).ravel()
-    y_h = np.asarray(to_numpy(y), dtype=float).ravel()
+    n_h = _validate.finite_array(n, "n").ravel()
+    y_h = _validate.finite_array(y, "y").ravel()
     if n_h.shape != y_h.shape:
         raise ValueError(f"n and y must have the same length, got {n_h.size} and {y_h.size}")
     if np.any(~np.isfinite(n_h)) or np.any(n_h <= 0) or np.any(~np.isfinite(y_h)) or np.any(y_h <= 0):
@@ -378,7 +389,7 @@ def fit_rate(n, y, se=None, n_min: float | None = None, n_max: float | None = No
         s2 = resid @ resid / max(x.size - 2, 1)
         err = float(np.sqrt(s2 / np.sum((x - x.mean()) ** 2)))
     else:
-        se_h = np.asarray(to_numpy(se), dtype=float).ravel()
+        se_h = as_host(se).ravel()
         if se_h.shape != y_h.shape:
             raise ValueError(f"se must have the same length as y, got {se_h.size} and {y_h.size}")
         if np.any(~np.isfinite(se_h)) or np.any(se_h < 0):
@@ -390,9 +401,9 @@ def fit_rate(n, y, se=None, n_min: float | None = None, n_max: float | None = No
 def bias_variance_crossover(n, bias, variance) -> float:
     """The sample size where ``bias`` and ``variance`` (arrays over increasing ``n``) cross, by
     log-log interpolation at the last sign change of ``log(bias / variance)``; ``nan`` if none."""
-    n_h = np.asarray(to_numpy(n), dtype=float).ravel()
-    b = np.asarray(to_numpy(bias), dtype=float).ravel()
-    v = np.asarray(to_numpy(variance), dtype=float).ravel()
+    n_h = _validate.finite_array(n, "n").ravel()
+    b = as_host(bias).ravel()
+    v = as_host(variance).ravel()
     if not (n_h.shape == b.shape == v.shape):
         raise ValueError(f"n, bias and variance must have the same length, got "
                          f"{n_h.size}, {b.size}, {v.size}")
@@ -419,8 +430,8 @@ def fit_capacity_source(eigenvalues, source_coefficients, window=(10, 300)):
     :math:`\asymp i^{-2\alpha r}`). The tail sums feel the end of the spectrum, so ``window[1]`` should sit
 well before the last index. Returns ``(alpha, r)``.
     """
-    ev = np.asarray(to_numpy(eigenvalues), dtype=float).ravel()
-    sc = np.asarray(to_numpy(source_coefficients), dtype=float).ravel()
+    ev = as_host(eigenvalues).ravel()
+    sc = as_host(source_coefficients).ravel()
     if ev.shape != sc.shape:
         raise ValueError(f"eigenvalues and source_coefficients must have the same length, got "
                          f"{ev.size} and {sc.size}")
@@ -451,12 +462,12 @@ def kernel_spectrum_and_source(gram, target):
     the book :math:`a_i = \sqrt{\mu_i}\,\beta_i`, so the source coefficients are
     :math:`\mu_i\beta_i^2 = (\phi_i^\top y)^2/n`. Returns ``(mu, source)``, ``mu`` decreasing.
     """
-    K = np.asarray(to_numpy(gram), dtype=float)
+    K = as_host(gram)
     if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] < 2:
         raise ValueError(f"gram must be a square matrix of size >= 2, got shape {K.shape}")
     if not np.all(np.isfinite(K)) or not np.allclose(K, K.T, atol=1e-10 * max(np.abs(K).max(), 1.0)):
         raise ValueError("gram must be finite and symmetric")
-    y = np.asarray(to_numpy(target), dtype=float).ravel()
+    y = as_host(target).ravel()
     n = K.shape[0]
     if y.shape != (n,):
         raise ValueError(f"target must have length {n} (the size of gram), got {y.size}")

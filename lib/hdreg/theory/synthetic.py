@@ -1,4 +1,6 @@
-r"""Least squares on real plus synthetic data: deterministic equivalents (Chapter 7).
+r"""Least squares on real plus synthetic data: deterministic equivalents.
+
+See the chapter *Synthetic data selection* (label ``ch-synthetic``).
 
 Two sources share the labelling vector :math:`\beta_\star` and the noise variance :math:`\sigma^2`:
 ``n_t`` target (real) rows :math:`x = \Sigma_t^{1/2}z + \mu_t` and ``n_s`` synthetic rows
@@ -8,7 +10,7 @@ excess error on the *target* distribution,
 :math:`\mathbb E_{x\sim t}[(x^\top(\hat\beta-\beta_\star))^2]
 = \|\hat\beta-\beta_\star\|^2_{\Sigma_t+\mu_t\mu_t^\top}`.
 
-Under-parameterised (``n > p``), Chapter 7, Theorem ``thm-mixed``: with :math:`C = M^\top M`,
+Under-parameterised (``n > p``), Chapter ``ch-synthetic``, Theorem ``thm-mixed``: with :math:`C = M^\top M`,
 :math:`M = \Sigma_s^{1/2}\Sigma_t^{-1/2}`, eigenvalues :math:`c_1,\dots,c_p` ("shift spectrum"),
 
 .. math::
@@ -28,20 +30,18 @@ Over-parameterised, simultaneously diagonalisable covariances (``overparameteris
 generalised resolvent :math:`\bar Q = (a_t\Sigma_t + a_s\Sigma_s + \tilde\lambda - tA)^{-1}` with
 :math:`\tilde\lambda = n\lambda` (the library's normalised penalty ``lam``), solved in the variables
 :math:`c_g = a_g/\tilde\lambda`, which stay finite in the ridgeless limit; bias and variance come from
-implicit differentiation of the fixed point (Chapter 7, Proposition ``prop-overparam``).
+implicit differentiation of the fixed point (Chapter ``ch-synthetic``, Proposition ``prop-overparam``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 
 from .. import _validate
-from ..backend import get_backend, to_numpy
+from ..backend import get_backend, as_host, single_threaded, single_threaded_blas, to_numpy
 
 __all__ = [
     "kms_covariance",
@@ -56,27 +56,7 @@ __all__ = [
 ]
 
 
-def single_threaded_blas():
-    """Context manager: on NumPy, BLAS/LAPACK single-threaded for its duration (via ``threadpoolctl``,
-    which ships with scikit-learn; a no-op without it or on CuPy). The functions of this chapter issue
-    many small matrix calls, where threads buy little and, on a busy machine, spin-wait most of the
-    time (we measured slowdowns of 20x on a shared 2-core machine)."""
-    if get_backend().name != "numpy":
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
-
-
-def _single_threaded(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with single_threaded_blas():
-            return fn(*args, **kwargs)
-
-    return wrapper
+_single_threaded = single_threaded  # the decorator, from hdreg.backend
 
 
 def kms_covariance(p: int, rho: float) -> np.ndarray:
@@ -125,12 +105,7 @@ def trace_normalised(sigma_t, sigma_s) -> np.ndarray:
 
 
 def _sizes(n_t, n_s):
-    nt = np.asarray(to_numpy(n_t), dtype=float)
-    ns = np.asarray(to_numpy(n_s), dtype=float)
-    for v, name in ((nt, "n_t"), (ns, "n_s")):
-        if not np.all(np.isfinite(v)) or np.any(v < 0):
-            raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
-    return nt, ns
+    return _validate.nonneg(n_t, "n_t"), _validate.nonneg(n_s, "n_s")
 
 
 def mixed_fixed_point(shift, n_t, n_s, tol: float = 1e-13, max_iter: int = 200):
@@ -141,7 +116,7 @@ def mixed_fixed_point(shift, n_t, n_s, tol: float = 1e-13, max_iter: int = 200):
     scalar equation :math:`f(x) = x + \sum_i x/(x + (n-p-x)c_i) = n_t` for :math:`x = a_t`; ``f``
     increases from 0 to ``n`` on ``(0, n - p)``, so bisection (vectorised) is safe.
     """
-    c = np.asarray(to_numpy(shift), dtype=float)
+    c = as_host(shift)
     if c.ndim < 1 or c.shape[-1] == 0:
         raise ValueError(f"shift must have a last axis of eigenvalues, got shape {c.shape}")
     if not np.all(np.isfinite(c)) or np.any(c < 0):
@@ -175,8 +150,8 @@ def mixed_fixed_point(shift, n_t, n_s, tol: float = 1e-13, max_iter: int = 200):
 def mixed_risk_from_shift(shift, n_t, n_s, noise_var):
     r"""Limiting target risk :math:`\sigma^2\sum_i 1/(a_t + a_s c_i)` of the under-parameterised mixed
     fit, from the shift spectrum (shape ``(..., p)``); vectorised like :func:`mixed_fixed_point`."""
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
-    c = np.asarray(to_numpy(shift), dtype=float)
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
+    c = as_host(shift)
     a_t, a_s = mixed_fixed_point(c, n_t, n_s)
     risk = sigma2 * (1.0 / (a_t[..., None] + a_s[..., None] * c)).sum(axis=-1)
     return float(risk) if np.ndim(risk) == 0 else risk
@@ -186,7 +161,7 @@ def mixed_risk_from_shift(shift, n_t, n_s, noise_var):
 def mixed_training_risk(sigma_t, sigma_s, n_t, n_s, noise_var) -> float:
     r"""Limiting excess risk on the target distribution of the minimum-norm least-squares fit on
     ``n_t`` target rows (covariance ``sigma_t``) and ``n_s`` synthetic rows (covariance ``sigma_s``),
-    in the under-parameterised regime ``n_t + n_s > p`` (Chapter 7, Theorem ``thm-mixed``).
+    in the under-parameterised regime ``n_t + n_s > p`` (Chapter ``ch-synthetic``, Theorem ``thm-mixed``).
 
     The result depends on the covariances only through the spectrum of :math:`M^\top M`,
     :math:`M = \Sigma_s^{1/2}\Sigma_t^{-1/2}`, and not on the means of either source. For
@@ -200,14 +175,14 @@ def mixed_training_risk(sigma_t, sigma_s, n_t, n_s, noise_var) -> float:
     if nt + ns <= p:
         raise ValueError(f"n_t + n_s must exceed p = {p} (under-parameterised regime), "
                          f"got {nt + ns:g}; use overparameterised_risk otherwise")
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     return float(mixed_risk_from_shift(shift_spectrum(st, ss), float(nt), float(ns), sigma2))
 
 
 @_single_threaded
 def synthetic_only_risk(sigma_t, sigma_s, mu_t, mu_s, n, noise_var, finite_n: bool = False) -> float:
     r"""Limiting target risk of least squares on ``n > p`` synthetic rows only
-    (Chapter 7, Proposition ``prop-synthetic-only``):
+    (Chapter ``ch-synthetic``, Proposition ``prop-synthetic-only``):
 
     .. math::
         \frac{\sigma^2}{n-p}\Big[\operatorname{tr}(\Sigma_t\Sigma_s^{-1}) + \|u\|^2 - (u^\top\hat m)^2\Big],
@@ -228,15 +203,15 @@ def synthetic_only_risk(sigma_t, sigma_s, mu_t, mu_s, n, noise_var, finite_n: bo
     if st.shape != ss.shape:
         raise ValueError(f"sigma_t must have the same shape as sigma_s {ss.shape}, got {st.shape}")
     p = ss.shape[0]
-    mt = np.asarray(to_numpy(mu_t), dtype=float)
-    ms = np.asarray(to_numpy(mu_s), dtype=float)
+    mt = as_host(mu_t)
+    ms = as_host(mu_s)
     for v, name in ((mt, "mu_t"), (ms, "mu_s")):
         if v.shape != (p,) or not np.all(np.isfinite(v)):
             raise ValueError(f"{name} must be a finite vector of length p = {p}, got shape {v.shape}")
-    n_f = float(_validate.nonneg(n, "n"))
+    n_f = _validate.nonneg_scalar(n, "n")
     if n_f <= p:
         raise ValueError(f"n must exceed p = {p} for synthetic-only least squares, got {n_f:g}")
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
     w, V = np.linalg.eigh(ss)
     inv_sqrt = (V / np.sqrt(w)) @ V.T
     u = inv_sqrt @ mt
@@ -318,7 +293,7 @@ def overparameterised_risk(spec_t, spec_s, beta, n_t, n_s, noise_var, lam=0.0) -
     r"""Deterministic equivalent of the target risk of ridge (normalised penalty ``lam``; ``0`` is the
     minimum-norm fit) on ``n_t`` target and ``n_s`` synthetic rows with *simultaneously diagonal*
     covariances ``diag(spec_t)`` and ``diag(spec_s)``; ``beta`` in the same basis. Means are irrelevant
-    in the limit and do not appear (Chapter 7, Proposition ``prop-overparam``).
+    in the limit and do not appear (Chapter ``ch-synthetic``, Proposition ``prop-overparam``).
 
     With :math:`P_i = (c_t t_i + c_s s_i + 1)^{-1}` and :math:`c_g = n_g/(\tilde\lambda + \sum_i g_iP_i)`,
     :math:`\tilde\lambda = (n_t+n_s)\lambda`, the variance is
@@ -337,8 +312,8 @@ def overparameterised_risk(spec_t, spec_s, beta, n_t, n_s, noise_var, lam=0.0) -
     nt, ns = float(nt), float(ns)
     if nt + ns <= 0:
         raise ValueError("n_t + n_s must be > 0")
-    sigma2 = float(_validate.nonneg(noise_var, "noise_var"))
-    lam = float(_validate.nonneg(lam, "lam"))
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
+    lam = _validate.nonneg_scalar(lam, "lam")
     p = t.size
     n = nt + ns
     rank = int(np.count_nonzero((nt > 0) * t + (ns > 0) * s > 0))

@@ -1,9 +1,11 @@
-r"""One-step test-time training (TTT) of a linear-attention in-context learner (Chapter 6).
+r"""One-step test-time training (TTT) of a linear-attention in-context learner.
 
-Setting (notation of Chapter 6). A test task :math:`\beta` is fixed. The test prompt gives a context
+See the chapter *Test-time training for in-context learning* (label ``ch-ttt``).
+
+Setting (notation of Chapter ``ch-ttt``). A test task :math:`\beta` is fixed. The test prompt gives a context
 :math:`(X, y)` of ``n`` pairs, :math:`u = X^\top y`, and ``k`` further labelled queries
 :math:`(X_{tr}, y_{tr})` that share this context. Starting from weights :math:`W_0` (*warm start*:
-the pretrained :math:`W^\star` of Chapter 5; *cold start*: :math:`W_0 = 0`), TTT takes one gradient
+the pretrained :math:`W^\star` of Chapter ``ch-icl``; *cold start*: :math:`W_0 = 0`), TTT takes one gradient
 step on :math:`\hat L(W) = \sum_{j\le k}(y_j - x_j^\top W u)^2`:
 
 .. math::
@@ -31,9 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
+from ..backend import as_host
 
 __all__ = ["TTTLimit", "TTTResult", "isotropic_losses", "warm_start_threshold", "isotropic_ttt",
-           "diagonal_ttt", "context_length_for_loss", "cold_context_length"]
+           "diagonal_ttt", "context_length_for_loss", "cold_context_length", "shifted_ttt"]
 
 
 # --------------------------------------------------------------------------- isotropic limit
@@ -54,14 +57,11 @@ class TTTLimit:
 
 
 def _ratio(value, name):
-    v = np.asarray(value, dtype=float)
-    if np.any(~np.isfinite(v)) or np.any(v < 0):
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return v
+    return _validate.nonneg(value, name)
 
 
 def isotropic_losses(alpha, gamma) -> TTTLimit:
-    r"""Chapter 6, ``thm-ttt-iso``: with :math:`a = 1/(1+\alpha)`,
+    r"""Chapter ``ch-ttt``, ``thm-ttt-iso``: with :math:`a = 1/(1+\alpha)`,
 
     .. math::
         L_{ICL} = a,\quad L_{warm} = a - \frac{\gamma}{1+\gamma}a^3,\quad L_{cold} = \frac1{1+\gamma},\quad
@@ -81,7 +81,7 @@ def isotropic_losses(alpha, gamma) -> TTTLimit:
 
 def warm_start_threshold(alpha):
     r"""The ratio :math:`\gamma^\star = (1+\alpha)^2/(2+\alpha)` above which cold start beats warm start
-    (fresh-context protocol, isotropic limit; Chapter 6, ``cor-threshold``)."""
+    (fresh-context protocol, isotropic limit; Chapter ``ch-ttt``, ``cor-threshold``)."""
     al = _ratio(alpha, "alpha")
     out = (1.0 + al) ** 2 / (2.0 + al)
     return float(out) if out.ndim == 0 else out
@@ -149,22 +149,23 @@ class TTTResult:
 
     def loss_at(self, eta):
         """Expected loss after a step of size ``eta`` (any value, not only the optimum)."""
-        t = 2.0 * np.asarray(eta, dtype=float)
+        t = 2.0 * as_host(eta)
         return self.before - 2.0 * t * self.mean_b + t * t * self.mean_a
 
 
 def _sizes(n, k, d):
-    n_ = np.asarray(n, dtype=float)
-    k_ = np.asarray(k, dtype=float)
-    d_ = np.asarray(d, dtype=float)
-    for v, name in ((n_, "n (the context length)"), (k_, "k (the number of TTT examples)"), (d_, "d")):
-        if np.any(~np.isfinite(v)) or np.any(v < 1) or np.any(v != np.round(v)):
-            raise ValueError(f"{name} must be a positive integer (or an array of them), got {v!r}")
-    return np.broadcast_arrays(n_, k_, d_)
+    out = {}
+    for v, name in ((n, "n (the context length)"), (k, "k (the number of TTT examples)"), (d, "d")):
+        a = _validate.finite_array(v, name)
+        if np.any(a < 1) or np.any(a != np.round(a)):
+            raise _validate.InvalidParameterError(
+                f"{name} must be a positive integer (or an array of them), got {_validate.describe(v)}")
+        out[name.split()[0]] = a
+    return _validate.broadcast(out)
 
 
 def isotropic_ttt(n, k, d, start="warm", protocol="fresh") -> TTTResult:
-    r"""Exact finite-size one-step TTT for :math:`\Sigma_x=\Sigma_\beta=I_d`, noiseless (Chapter 6).
+    r"""Exact finite-size one-step TTT for :math:`\Sigma_x=\Sigma_\beta=I_d`, noiseless (Chapter ``ch-ttt``).
 
     ``start``: ``"warm"`` (:math:`W_0 = I/(n+d+1)`, the pretrained weights) or ``"cold"``
     (:math:`W_0 = 0`). ``protocol``: ``"fresh"`` or ``"same"`` (see the module docstring).
@@ -214,7 +215,7 @@ def _error_moment(lam, w0, beta, n, A):
 
 def diagonal_ttt(spectrum, w0, beta, n, k) -> TTTResult:
     r"""One-step TTT, fresh-context protocol, for :math:`\Sigma_x = \operatorname{diag}(\text{spectrum})`,
-    :math:`W_0 = \operatorname{diag}(w_0)` and a fixed test task ``beta`` (Chapter 6, ``thm-ttt-general``).
+    :math:`W_0 = \operatorname{diag}(w_0)` and a fixed test task ``beta`` (Chapter ``ch-ttt``, ``thm-ttt-general``).
 
     :math:`\mathbb E b` is exact (second moments of the Wishart matrix :math:`S = X^\top X`);
     :math:`\mathbb E a` replaces the mean of a product of two quadratic forms in :math:`S` by the product
@@ -228,9 +229,9 @@ def diagonal_ttt(spectrum, w0, beta, n, k) -> TTTResult:
     Losses are *not* normalised here: they are :math:`\mathbb E(x^\top\beta-\hat y)^2` for this
     ``beta``; divide by ``beta @ (spectrum * beta)`` to normalise.
     """
-    lam = np.asarray(_validate.spectrum(spectrum), dtype=float)
-    w0 = np.asarray(_validate.vector_like(w0, lam, "w0"), dtype=float)
-    beta = np.asarray(_validate.vector_like(beta, lam, "beta"), dtype=float)
+    lam = as_host(_validate.spectrum(spectrum), dtype=float)
+    w0 = as_host(_validate.vector_like(w0, lam, "w0"), dtype=float)
+    beta = as_host(_validate.vector_like(beta, lam, "beta"), dtype=float)
     n = _validate.positive_int(n, "n (the context length)")
     k = _validate.positive_int(k, "k (the number of TTT examples)")
     sb = lam * beta
@@ -238,7 +239,7 @@ def diagonal_ttt(spectrum, w0, beta, n, k) -> TTTResult:
     # loss before the step (noiseless fixed-task ICL loss of diag(w0))
     before = (signal - 2 * n * np.sum(sb * w0 * sb) + n * (n + 1) * np.sum(w0 * sb * lam * w0 * sb)
               + n * signal * np.sum(w0 * lam * w0 * lam))
-    # E b / (n k): three terms, see Chapter 6 (proof of thm-ttt-general)
+    # E b / (n k): three terms, see Chapter ``ch-ttt`` (proof of thm-ttt-general)
     v = sb                                    # u^T Sigma beta = beta^T S v
     c1 = lam**2 * beta                        # beta^T Sigma^2 e0 = c1^T e0
     c2 = lam**2 * w0 * lam * beta             # beta^T Sigma W0 Sigma^2 e0 = c2^T e0
@@ -269,7 +270,7 @@ def context_length_for_loss(target, d, k, n_max=None):
     and with one step of TTT on ``k`` examples (fresh-context protocol, the better of warm and cold
     start). An entry is ``-1`` when no ``n <= n_max`` (default ``100 d``) reaches the target.
     """
-    t = float(_validate.nonneg(target, "target", allow_zero=False))
+    t = _validate.nonneg_scalar(target, "target", allow_zero=False)
     if t >= 1:
         raise ValueError(f"target must be in (0, 1) (a normalised loss), got {target!r}")
     d = _validate.positive_int(d, "d")
@@ -277,28 +278,81 @@ def context_length_for_loss(target, d, k, n_max=None):
     n_max = 100 * d if n_max is None else _validate.positive_int(n_max, "n_max")
     n_icl = int(np.ceil((d + 1) * (1.0 / t - 1.0)))
     n_icl = n_icl if n_icl <= n_max else -1
-    ns = np.arange(1, n_max + 1)
-    best = np.minimum(isotropic_ttt(ns, k, d, "warm").after, isotropic_ttt(ns, k, d, "cold").after)
-    ok = np.nonzero(best <= t)[0]
-    return n_icl, (int(ns[ok[0]]) if ok.size else -1)
+    # TTT with the optimal step is never worse than no step (eta = 0), and cold start has a closed
+    # form: both bound the search. Scan in blocks of n (memory O(block), whatever d).
+    limit = n_max if n_icl < 0 else min(n_max, n_icl)
+    cold = cold_context_length(t, d, k)
+    if np.isfinite(cold):
+        limit = min(limit, int(np.ceil(cold)) + 1)
+    block = 1 << 16
+    for start in range(1, limit + 1, block):
+        ns = np.arange(start, min(limit, start + block - 1) + 1)
+        best = np.minimum(isotropic_ttt(ns, k, d, "warm").after, isotropic_ttt(ns, k, d, "cold").after)
+        ok = np.nonzero(best <= t)[0]
+        if ok.size:
+            return n_icl, int(ns[ok[0]])
+    return n_icl, -1
 
 
 def cold_context_length(target, d, k):
     r"""Closed form of the context length cold-start TTT needs (isotropic, exact finite size).
 
-    From :math:`L_{cold} = 1 - \frac{k}{k+d+1}\,\frac{n^2}{n^2+4n+d+3}` (Chapter 6, ``eq-cold-exact``):
+    From :math:`L_{cold} = 1 - \frac{k}{k+d+1}\,\frac{n^2}{n^2+4n+d+3}` (Chapter ``ch-ttt``, ``eq-cold-exact``):
     with :math:`\delta = \frac{k}{(k+d+1)(1-\epsilon)} - 1 > 0`, :math:`L_{cold}\le\epsilon` iff
     :math:`n \ge \big(2 + \sqrt{4 + \delta(d+3)}\big)/\delta \approx \sqrt{d/\delta}`. Returns that
     (real) bound, ``inf`` where :math:`\delta \le 0` (too few TTT examples). Broadcasts over ``d``, ``k``.
     """
-    t = float(_validate.nonneg(target, "target", allow_zero=False))
+    t = _validate.nonneg_scalar(target, "target", allow_zero=False)
     if t >= 1:
         raise ValueError(f"target must be in (0, 1) (a normalised loss), got {target!r}")
-    d_ = np.asarray(d, dtype=float)
-    k_ = np.asarray(k, dtype=float)
-    if np.any(d_ < 1) or np.any(k_ < 1):
-        raise ValueError("d and k must be >= 1")
+    d_ = _validate.finite_array(d, "d", low=1.0)
+    k_ = _validate.finite_array(k, "k (the number of TTT examples)", low=1.0)
+    d_, k_ = _validate.broadcast({"d": d_, "k": k_})
     delta = k_ / ((k_ + d_ + 1.0) * (1.0 - t)) - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(delta > 0, (2.0 + np.sqrt(4.0 + delta * (d_ + 3.0))) / delta, np.inf)
     return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------- covariate shift, label noise
+def shifted_ttt(n, k, d, scale=1.0, label_noise=0.0, start="warm", protocol="fresh") -> TTTResult:
+    r"""Exact finite-size one-step TTT under a covariate shift and with noisy TTT labels (the test-time training chapter (label ``ch-ttt``)).
+
+    Pretraining used :math:`\Sigma_x = \Sigma_\beta = I_d` (warm start :math:`W_0 = I/(n+d+1)`); at test
+    time the covariates are :math:`\mathcal N(0, s I_d)`, ``scale`` :math:`= s > 0`, for the context, the
+    TTT examples and the queries, and the ``k`` TTT labels carry independent noise of variance
+    ``label_noise`` :math:`\times\|\beta\|_\Sigma^2` (a noise-to-signal ratio; the context labels stay
+    noiseless). Losses are normalised by :math:`\|\beta\|_\Sigma^2 = s\|\beta\|^2`.
+
+    In the coordinates :math:`x = \sqrt s\,z` the problem is the isotropic one of
+    :func:`isotropic_ttt` with the warm start :math:`W_0 = sI/(n+d+1)`, plus the noise term
+    :math:`X_{tr}^\top\varepsilon` in the gradient, whose second moment :math:`\sigma^2 kd` adds to
+    :math:`\mathbb E a` only. ``eta`` is the optimal step for :math:`\|\beta\| = 1` in the shifted
+    units; in the original units it is ``eta / (scale**3 * ||beta||**2)``. ``scale = 1``,
+    ``label_noise = 0`` gives :func:`isotropic_ttt`. Broadcasts over ``n``, ``k``, ``d``.
+    """
+    if start not in ("warm", "cold"):
+        raise ValueError(f"start must be 'warm' or 'cold', got {start!r}")
+    if protocol not in ("fresh", "same"):
+        raise ValueError(f"protocol must be 'fresh' or 'same', got {protocol!r}")
+    s = float(_validate.nonneg(scale, "scale", allow_zero=False))
+    s2 = float(_validate.nonneg(label_noise, "label_noise"))
+    n, k, d = _sizes(n, k, d)
+    w = s / (n + d + 1.0) if start == "warm" else np.zeros_like(n)
+    q1 = _Poly({(1, 0): 1.0})
+    q2 = _Poly({(2, 0): 1.0, (1, 1): 1.0})
+    e2 = 1.0 - 2.0 * w * q1 + (w * w) * q2          # ||e0||^2, e0 = (I - w S) beta
+    before = 1.0 - 2.0 * w * n + w * w * n * (n + d + 1.0)
+    if protocol == "fresh":
+        mb = k * n * ((1.0 - (n + 1.0) * w) * (q1 - w * (q1 * q1)) - w * q1 + (w * w) * q2).mean(n, d)
+        quad = (n + 1.0) * (q1 * q1) + q2
+        ma = n * k * ((k + d + 1.0) * (e2 * quad).mean(n, d) + s2 * d * quad.mean(n, d))
+    else:
+        mb = k * (q2 * e2).mean(n, d)
+        ma = k * ((k + d + 1.0) * (q2 * q2 * e2).mean(n, d) + s2 * d * (q2 * q2).mean(n, d))
+    t = mb / ma
+    after = before - mb * mb / ma
+    res = dict(before=before, after=after, eta=t / 2.0, mean_b=mb, mean_a=ma)
+    if n.ndim == 0:
+        res = {key: float(v) for key, v in res.items()}
+    return TTTResult(**res)

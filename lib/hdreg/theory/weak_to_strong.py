@@ -1,4 +1,7 @@
-r"""Weak-to-strong generalisation with (random-feature) ridge teachers and students (Chapter 8).
+r"""Weak-to-strong generalisation with (random-feature) ridge teachers and students.
+
+See the chapter *Weak-to-strong generalisation improves the scaling law in random-feature ridge
+regression* (label ``ch-w2s-rf``).
 
 Setting (conventions of :mod:`hdreg.theory.ridge` and :mod:`hdreg.theory.random_features`): inputs
 :math:`x\sim\mathcal N(0,\Sigma)`, :math:`\Sigma=\operatorname{diag}(\text{spectrum})`, ground truth
@@ -11,7 +14,7 @@ Setting (conventions of :mod:`hdreg.theory.ridge` and :mod:`hdreg.theory.random_
   teacher's predictions (no extra noise).
 * The risk is the student's excess test error against the ground truth.
 
-**Teacher moments** (Chapter 8, ``prop-rf-teacher``). In the Gaussian-equivalent sense the teacher's
+**Teacher moments** (Chapter ``ch-w2s-rf``, ``prop-rf-teacher``). In the Gaussian-equivalent sense the teacher's
 linear part is :math:`\beta_T` with independent coordinates of mean :math:`t_i\beta_{\star,i}`,
 :math:`t_i=\lambda_i/(\lambda_i+\nu)`, and variance ``var_i``. For ridge, :math:`\nu=\kappa` and the
 variance is that of :func:`hdreg.theory.distillation.teacher_moments`. For ``p`` random features,
@@ -30,7 +33,7 @@ nonlinear activation (``nonlinear_var`` :math:`=\mu_\star^2>0`) the teacher also
 orthogonal to every linear function, of energy ``teacher_nonlinear`` = teacher risk minus the error of
 its linear part; the student sees it as label noise.
 
-**Student** (Chapter 8, ``thm-w2s``). For a label vector :math:`\beta^s` independent of the student,
+**Student** (Chapter ``ch-w2s-rf``, ``thm-w2s``). For a label vector :math:`\beta^s` independent of the student,
 the model-shift identity gives
 :math:`\mathcal R_S = \mathcal R_{\rm self}(\beta^s) + \sum_i\lambda_i[2(s_i-1)\beta^s_i(\beta^s_i-\beta_{\star,i})
 + (\beta^s_i-\beta_{\star,i})^2]` with :math:`\mathcal R_{\rm self}` the student's risk against its own
@@ -50,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..backend import to_numpy
+from ..backend import as_host, to_numpy
 from . import distillation as _dist
 from . import random_features as _rf
 from . import ridge as _ridge
@@ -62,7 +65,7 @@ _BLOCK = 1 << 21  # elements of one (points x spectrum) block
 
 
 def _host_spec(spectrum):
-    spec = np.asarray(to_numpy(_validate.spectrum(spectrum)), dtype=np.float64)
+    spec = as_host(_validate.spectrum(spectrum))
     if np.any(spec <= 0):
         raise ValueError("spectrum must be strictly positive here (drop the zero eigenvalues: they "
                          "carry no signal and no risk)")
@@ -72,17 +75,13 @@ def _host_spec(spectrum):
 def _scalar(value, name, allow_zero=True):
     if np.ndim(value):
         raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
-    return float(_validate.nonneg(value, name, allow_zero=allow_zero))
+    return _validate.nonneg_scalar(value, name, allow_zero=allow_zero)
 
 
 def _features(p, name):
     if p is None:
         return None
-    p_h = np.asarray(to_numpy(p), dtype=np.float64)
-    if not np.all(np.isfinite(p_h)) or np.any(p_h <= 0):
-        raise ValueError(f"{name} (a number of random features) must be None or finite and > 0, "
-                         f"got {p!r}")
-    return p_h
+    return _validate.nonneg(p, f"{name} (a number of random features, or None)", allow_zero=False)
 
 
 @dataclass(frozen=True)
@@ -105,9 +104,9 @@ class TeacherState:
 def teacher_state(spectrum, beta, noise_var, n_teacher, lam_teacher, p_teacher=None,
                   nonlinear_var=0.0) -> TeacherState:
     r"""Mean, variance and nonlinear energy of a (random-feature) ridge teacher; see the module
-    docstring for the formulas (Chapter 8, Proposition ``prop-rf-teacher``)."""
+    docstring for the formulas (Chapter ``ch-w2s-rf``, Proposition ``prop-rf-teacher``)."""
     spec = _host_spec(spectrum)
-    b = np.asarray(to_numpy(_validate.vector_like(beta, spec, "beta")), dtype=np.float64)
+    b = as_host(_validate.vector_like(beta, spec, "beta"))
     sigma2 = _scalar(noise_var, "noise_var")
     n = _scalar(n_teacher, "n_teacher", allow_zero=False)
     lam = _scalar(lam_teacher, "lam_teacher")
@@ -160,7 +159,7 @@ class W2SRisk:
 def student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, lam_student,
                  p_teacher=None, p_student=None, nonlinear_var=0.0) -> W2SRisk:
     r"""Deterministic equivalent of the excess risk (against ``beta``) of a student trained on a
-    teacher's labels (Chapter 8, Theorem ``thm-w2s``).
+    teacher's labels (Chapter ``ch-w2s-rf``, Theorem ``thm-w2s``).
 
     Parameters
     ----------
@@ -178,12 +177,12 @@ def student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, l
     Returns a :class:`W2SRisk` (``.risk`` plus its parts).
     """
     spec = _host_spec(spectrum)
-    b = np.asarray(to_numpy(_validate.vector_like(beta, spec, "beta")), dtype=np.float64)
+    b = as_host(_validate.vector_like(beta, spec, "beta"))
     mu2 = _scalar(nonlinear_var, "nonlinear_var")
     st = teacher_state(spec, b, noise_var, n_teacher, lam_teacher, p_teacher, mu2)
     n_s = np.asarray(to_numpy(_validate.nonneg(n_student, "n_student", allow_zero=False)),
                      dtype=np.float64)
-    lam_s = np.asarray(to_numpy(_validate.nonneg(lam_student, "lam_student")), dtype=np.float64)
+    lam_s = as_host(_validate.nonneg(lam_student, "lam_student"))
     p_s = _features(p_student, "p_student")
     q = st.mean**2 + st.var  # E beta_T,i^2
     b_eff = np.sqrt(q)
@@ -214,7 +213,7 @@ def student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, l
     own = risk - mean_err - passed
 
     def out(a):
-        a = np.asarray(a, dtype=np.float64)
+        a = as_host(a)
         return float(a) if a.ndim == 0 else a
 
     return W2SRisk(out(risk), out(mean_err), out(passed), out(own), out(nu), st.risk, st)
@@ -229,7 +228,7 @@ def tuned_student(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, 
     if np.ndim(n_student) or (p_student is not None and np.ndim(p_student)):
         raise ValueError("tuned_student takes a scalar n_student and p_student")
     grid = (np.concatenate([[0.0], np.geomspace(1e-7, 10.0, 81) * spec.max()]) if lam_grid is None
-            else np.asarray(lam_grid, dtype=np.float64))
+            else as_host(lam_grid))
     if grid.ndim != 1 or grid.size < 3:
         raise ValueError("lam_grid must be a 1-D array with at least 3 penalties")
     if p_student is None and np.any(grid == 0) and float(n_student) == spec.size:
@@ -257,7 +256,7 @@ SETTINGS = ("noisy_kernel", "noiseless_rf")
 
 def predicted_rates(alpha, r, setting: str = "noisy_kernel", ell=None):
     r"""Predicted rates ``(teacher, student)`` (``risk ≍ n^(-rate)``) with :math:`n_S = n_T = n` and the
-    student's penalty tuned (Chapter 8, Proposition ``prop-rates``); :math:`m=\min(r,1)`.
+    student's penalty tuned (Chapter ``ch-w2s-rf``, Proposition ``prop-rates``); :math:`m=\min(r,1)`.
 
     ``"noisy_kernel"``: kernel teacher, noisy labels, :math:`\lambda_T = n^{-\ell}` (``ell=None``:
     ridgeless). Teacher :math:`\min(2\ell m, 1-\ell/\alpha)` (``0`` if ridgeless or
@@ -269,11 +268,11 @@ def predicted_rates(alpha, r, setting: str = "noisy_kernel", ell=None):
     :math:`a_T = \alpha\min(2r, 1)` (its error is the fluctuation of its random features); student
     :math:`2\alpha m(a_T+1)/(2\alpha m+1)`, larger than :math:`a_T` iff :math:`r > 1/2`.
     """
-    from .scaling import _exponents  # noqa: PLC0415
+    from .scaling import exponents  # noqa: PLC0415
 
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
-    a, rr = _exponents(alpha, r)
+    a, rr = exponents(alpha, r)
     m = np.minimum(rr, 1.0)
     minimax = 2 * a * m / (2 * a * m + 1)
     if setting == "noiseless_rf":
@@ -284,14 +283,14 @@ def predicted_rates(alpha, r, setting: str = "noisy_kernel", ell=None):
     elif ell is None:
         teacher, student = np.zeros_like(a), minimax
     else:
-        e = np.asarray(ell, dtype=float)
+        e = as_host(ell)
         if not np.all(np.isfinite(e)) or np.any(e <= 0):
             raise ValueError(f"ell must be finite and > 0, got {ell!r}")
         teacher = np.where(e < a, np.minimum(2 * e * m, 1 - e / a), 0.0)
         student = np.minimum(2 * e * m, minimax)
 
     def out(v):
-        v = np.asarray(v, dtype=float)
+        v = as_host(v)
         return float(v) if v.ndim == 0 else v
 
     return out(teacher), out(student)
@@ -322,14 +321,14 @@ def rate_scan(alpha, r, P, ns, noise_var, setting: str = "noisy_kernel", ell=Non
     discreteness of the bias; plus :math:`\kappa/\lambda - 1` for a teacher with a penalty) evaluated
     for the student and for the teacher (with :math:`p_T` in place of ``n`` for random features), the
     larger of the two, and at least the relative drift of a ridgeless kernel teacher's risk
-    (which should be flat). Chapter 8 fits exponents with tolerance ``2 max(correction) max(1, rate)``.
+    (which should be flat). Chapter ``ch-w2s-rf`` fits exponents with tolerance ``2 max(correction) max(1, rate)``.
     """
     from . import scaling as _sc  # noqa: PLC0415
 
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
     spec, beta = _sc.power_law_problem(P, alpha, r)
-    ns = np.asarray(ns, dtype=float)
+    ns = as_host(ns)
     if ns.ndim != 1 or ns.size < 3 or np.any(ns <= 0):
         raise ValueError("ns must be a 1-D array of at least 3 positive sample sizes")
     if not 0 < feature_ratio < 1:
