@@ -1,7 +1,7 @@
 """Monte-Carlo simulators, batched over trials and hyperparameters, on NumPy or CuPy."""
 
-from . import (distillation, gradient_flow, icl, random_features, ridge, synthetic, uniformity,
-               weak_to_strong)
+from . import (distillation, gradient_flow, icl, random_features, ridge, softmax_attention, synthetic,
+               uniformity, weak_to_strong)
 
 __all__ = ["ridge", "random_features", "distillation", "weak_to_strong", "icl", "synthetic",
-           "uniformity", "gradient_flow"]
+           "uniformity", "gradient_flow", "softmax_attention"]
