@@ -26,6 +26,7 @@ from hdreg.sim import icl as sicl
 from hdreg.sim import random_features as srf
 from hdreg.sim import ridge as sridge
 from hdreg.sim import synthetic as ssyn
+from hdreg.sim import universality as suni
 from hdreg.sim import weak_to_strong as sw2s
 from hdreg.theory import (distillation, gradient_flow, icl, isotropic, marchenko_pastur,
                           random_features, ridge, scaling, synthetic, ttt, weak_to_strong)
@@ -187,6 +188,10 @@ def _cases(dev):
         ("sim.simulate_ridge_path", lambda: sridge.simulate_ridge_path(spec, beta, 20, [0.0, 0.1], 0.2, 3)),
         ("sim.simulate_ridge_path_given_design", lambda: sridge.simulate_ridge_path_given_design(
             spec, beta, 20, [0.0, 0.1], 0.2, 3, return_coef=True)),
+        ("sim.simulate_ridge_path_designs", lambda: suni.simulate_ridge_path_designs(
+            "student", spec, beta, 20, [0.0, 0.1], 0.2, 3)),
+        ("sim.simulate_ridge_path_designs elliptical", lambda: suni.simulate_ridge_path_designs(
+            "elliptical", spec, beta, 20, [0.1], 0.2, 3)),
         ("sim.sample_covariance_eigenvalues", lambda: sridge.sample_covariance_eigenvalues(spec, 20, 3)),
         ("sim.simulate_rf_path", lambda: srf.simulate_rf_path(spec, beta, 20, 12, [0.0, 0.1], 0.2, 3)),
         ("sim.simulate_rf_path relu", lambda: srf.simulate_rf_path(iso, iso / 4, 20, 12, [0.1], 0.2, 3,
@@ -276,6 +281,28 @@ def test_theory_moves_large_spectra_to_the_device(gpu, monkeypatch):
     seen.clear()
     ridge.ridge_risk(power_law(50), np.ones(50), [10.0], 1e-3, 0.1)  # small: stays on the host
     assert seen and all(xp is np for xp in seen)
+
+
+@pytest.mark.parametrize("n", [12, 40, 60])
+def test_sim_kernels_stay_on_the_device_and_match_numpy(gpu, n):
+    """The batched kernels of :mod:`hdreg.sim.ridge` take device arrays, return device arrays (no
+    host copy) and give NumPy's numbers."""
+    rng_ = np.random.default_rng(1)
+    X, b, spec = rng_.standard_normal((2, n, P)), rng_.standard_normal(P), power_law(P)
+    nlam = n * np.array([0.0, 0.1]) if n != P else n * np.array([0.1])
+    kernels = {
+        "ridge_path": lambda xp_in: sridge.ridge_path(xp_in(X), xp_in(X @ b), xp_in(nlam), train=True),
+        "ridge_path_given_design": lambda xp_in: sridge.ridge_path_given_design(
+            xp_in(X), xp_in(b), xp_in(nlam), 0.3, xp_in(spec)),
+    }
+    for name, run in kernels.items():
+        fake_cupy.reset_counts()
+        dev_out = run(lambda a: gpu.asarray(a))
+        assert fake_cupy.COUNTS["d2h"] == 0, name
+        assert all(isinstance(a, fake_cupy.DeviceArray) for a in dev_out), name
+        monkey_host = [gpu.asnumpy(a) for a in dev_out]
+        for a, h in zip(monkey_host, run(lambda a: a)):
+            np.testing.assert_allclose(a, h, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
 def _copies(run):

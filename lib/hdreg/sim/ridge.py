@@ -27,7 +27,8 @@ from ..backend import get_backend, namespace_of, to_numpy
 from ._summary import PairedTrials
 
 __all__ = ["RidgePathSim", "simulate_ridge_path", "RidgeDesignSim", "simulate_ridge_path_given_design",
-           "sample_covariance_eigenvalues", "memory_budget", "ridge_path", "ridgeless_threshold_check"]
+           "sample_covariance_eigenvalues", "memory_budget", "ridge_path", "ridge_path_given_design",
+           "ridgeless_threshold_check"]
 
 
 def ridge_path(X, Y, nlam, train: bool = False):
@@ -78,6 +79,59 @@ def ridge_path(X, Y, nlam, train: bool = False):
     if single:
         return B[:, :, 0, :], mse[:, 0, :]
     return B, mse
+
+
+def ridge_path_given_design(X, beta, nlam, noise_var: float, spec):
+    r"""Design-conditioned ridge quantities for a batch, every penalty from one eigendecomposition.
+
+    ``X``: ``(t, n, p)`` designs; ``beta``: ``(p,)`` true coefficients; ``nlam``: ``(L,)`` penalties
+    times ``n`` (the convention of :func:`ridge_path`); ``noise_var``: the label-noise variance
+    :math:`\sigma^2`; ``spec``: ``(p,)`` the diagonal of the population covariance :math:`\Sigma`
+    that the risk is measured in; arrays on the same namespace. Returns ``(coef, bias, variance,
+    train)``: :math:`\mathbb E[\hat\beta_\lambda\mid X]` ``(t, p, L)``, and ``(t, L)`` each,
+    :math:`\|\mathbb E[\hat\beta_\lambda\mid X] - \beta\|_\Sigma^2`,
+    :math:`\sigma^2\operatorname{tr}\Sigma A_\lambda A_\lambda^\top` (:math:`\hat\beta_\lambda
+    = A_\lambda y`) and :math:`\mathbb E[\frac1n\|y - X\hat\beta_\lambda\|^2\mid X]` for
+    :math:`y = X\beta + \varepsilon`, the noise integrated exactly.
+
+    Same eigendecomposition and the same null-space threshold as :func:`ridge_path` (``λ = 0`` is the
+    minimum-norm least-squares solution); the closed forms are in the eigenbasis of the smaller Gram
+    matrix. The kernel of :func:`simulate_ridge_path_given_design` and
+    :func:`hdreg.sim.universality.simulate_ridge_path_designs`.
+    """
+    xp = namespace_of(X)
+    _, n, p = X.shape
+    s2 = noise_var
+    Xt = X.transpose(0, 2, 1)
+    if n < p:
+        # X X^T = U D U^T; beta_hat = W (D + n lam)^{-1} U^T y with W = X^T U (p x n).
+        d, U = xp.linalg.eigh(X @ Xt)
+        W = Xt @ U  # (t, p, n); column j has squared norm d_j
+        a = (U.transpose(0, 2, 1) @ (X @ beta[:, None]))[..., 0]  # U^T X beta, (t, n)
+    else:
+        # X^T X = V D V^T; beta_hat = V (D + n lam)^{-1} V^T X^T y.
+        d, W = xp.linalg.eigh(Xt @ X)
+        a = (W.transpose(0, 2, 1) @ beta[:, None])[..., 0]  # V^T beta, (t, p)
+    d = xp.clip(d, 0.0, None)
+    shifted = d[..., None] + nlam  # (t, m, L)
+    tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
+    inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
+    keep = d[..., None] * inv  # d/(d + n lam) on the non-null space, 0 on the null space
+    w = (spec[None, :, None] * W * W).sum(axis=1)  # (t, m): ||Sigma^{1/2} w_j||^2
+    if n < p:
+        mean_coef = W @ (a[..., None] * inv)  # (t, p, L)
+        var = s2 * (w[..., None] * inv * inv).sum(axis=1)
+        # residual in the U basis: (1 - d/(d + n lam)) (U^T y); E over the noise
+        train = (((1.0 - keep) ** 2) * (a[..., None] ** 2 + s2)).sum(axis=1) / n
+    else:
+        mean_coef = W @ (a[..., None] * keep)
+        var = s2 * (w[..., None] * d[..., None] * inv * inv).sum(axis=1)
+        nonnull = (d[..., None] > tol).astype(d.dtype)
+        resid_in = ((1.0 - keep) ** 2 * nonnull * (d[..., None] * a[..., None] ** 2 + s2))
+        train = (resid_in.sum(axis=1) + s2 * (n - nonnull.sum(axis=1))) / n
+    err = mean_coef - beta[None, :, None]
+    bias = (spec[None, :, None] * err * err).sum(axis=1)
+    return mean_coef, bias, var, train
 
 
 def ridgeless_threshold_check(lams, n: int, rank: int, what: str = "ridgeless (lam = 0)",
@@ -227,36 +281,7 @@ def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: fl
         gen = TrialRNG(seed, start, stop, xp)
         t = stop - start
         X = _design(gen, xp, t, n, sqrt_spec)
-        Xt = X.transpose(0, 2, 1)
-        if n < p:
-            # X X^T = U D U^T; beta_hat = W (D + n lam)^{-1} U^T y with W = X^T U (p x n).
-            d, U = xp.linalg.eigh(X @ Xt)
-            W = Xt @ U  # (t, p, n); column j has squared norm d_j
-            a = (U.transpose(0, 2, 1) @ (X @ b_star[:, None]))[..., 0]  # U^T X beta, (t, n)
-        else:
-            # X^T X = V D V^T; beta_hat = V (D + n lam)^{-1} V^T X^T y.
-            d, V = xp.linalg.eigh(Xt @ X)
-            W = V
-            a = (V.transpose(0, 2, 1) @ b_star[:, None])[..., 0]  # V^T beta, (t, p)
-        d = xp.clip(d, 0.0, None)
-        shifted = d[..., None] + nlam  # (t, m, L)
-        tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
-        inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
-        keep = d[..., None] * inv  # d/(d + n lam) on the non-null space, 0 on the null space
-        w = (spec[None, :, None] * W * W).sum(axis=1)  # (t, m): ||Sigma^{1/2} w_j||^2
-        if n < p:
-            mean_coef = W @ (a[..., None] * inv)  # (t, p, L)
-            var = s2 * (w[..., None] * inv * inv).sum(axis=1)
-            # residual in the U basis: (1 - d/(d + n lam)) (U^T y); E over the noise
-            train = (((1.0 - keep) ** 2) * (a[..., None] ** 2 + s2)).sum(axis=1) / n
-        else:
-            mean_coef = V @ (a[..., None] * keep)
-            var = s2 * (w[..., None] * d[..., None] * inv * inv).sum(axis=1)
-            nonnull = (d[..., None] > tol).astype(d.dtype)
-            resid_in = ((1.0 - keep) ** 2 * nonnull * (d[..., None] * a[..., None] ** 2 + s2))
-            train = (resid_in.sum(axis=1) + s2 * (n - nonnull.sum(axis=1))) / n
-        err = mean_coef - b_star[None, :, None]
-        bias = (spec[None, :, None] * err * err).sum(axis=1)
+        mean_coef, bias, var, train = ridge_path_given_design(X, b_star, nlam, s2, spec)
         out["risk"].append(to_numpy(bias + var))
         out["bias"].append(to_numpy(bias))
         out["variance"].append(to_numpy(var))
