@@ -168,6 +168,8 @@ def _cases(dev):
         ("ttt.isotropic_losses", lambda: ttt.isotropic_losses(dev(np.array([0.5, 2.0])), 1.0)),
         ("ttt.warm_start_threshold", lambda: ttt.warm_start_threshold(dev(np.array([0.5, 2.0])))),
         ("ttt.isotropic_ttt", lambda: ttt.isotropic_ttt(20, 10, 20)),
+        ("ttt.shifted_ttt", lambda: ttt.shifted_ttt(dev(np.array([10.0, 20.0])), 10, 20, 1.5, 0.2, "warm",
+                                                    "same")),
         ("ttt.diagonal_ttt", lambda: ttt.diagonal_ttt(spec, dev(np.ones(P) / 30), beta / 5, 30, 10)),
         ("ttt.context_length_for_loss", lambda: ttt.context_length_for_loss(0.8, 20, 10)),
         ("ttt.cold_context_length", lambda: ttt.cold_context_length(0.8, 20, 10)),
