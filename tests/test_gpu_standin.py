@@ -296,6 +296,7 @@ def test_sim_kernels_stay_on_the_device_and_match_numpy(gpu, n):
         "ridge_path": lambda xp_in: sridge.ridge_path(xp_in(X), xp_in(X @ b), xp_in(nlam), train=True),
         "ridge_path_given_design": lambda xp_in: sridge.ridge_path_given_design(
             xp_in(X), xp_in(b), xp_in(nlam), 0.3, xp_in(spec)),
+        "gram_eigensystem": lambda xp_in: sridge.gram_eigensystem(xp_in(X)),
     }
     for name, run in kernels.items():
         fake_cupy.reset_counts()
@@ -324,6 +325,10 @@ def _copies(run):
                                                     [0.0, 0.1], t, p_teacher=10, p_student=30)),
     ("ttt", lambda P_, t: lambda: sicl.simulate_ttt(power_law(P_), np.eye(P_) / 30, np.ones(P_) / P_, 12, 6,
                                                     [0.0, 0.01], t)),
+    ("gradient_flow", lambda P_, t: lambda: sgf.simulate_gradient_flow(
+        power_law(P_), np.ones(P_) / P_, 15, [0.0, 1.0, 10.0], 0.2, t, init_var=0.5)),
+    ("designs", lambda P_, t: lambda: suni.simulate_ridge_path_designs(
+        "sparse", power_law(P_), np.ones(P_) / P_, 15, [0.0, 0.1], 0.2, t)),
     ("mixed", lambda P_, t: lambda: ssyn.simulate_mixed_training(power_law(P_), 2 * power_law(P_),
                                                                  np.ones(P_) / P_, 10, 8, 0.3, t)),
 ])
@@ -332,7 +337,7 @@ def test_device_to_host_copies_grow_with_chunks_not_size(gpu, monkeypatch, name,
     one_chunk_large = _copies(make(60, 8))  # bigger problem, more trials, still one chunk
     assert one_chunk_large == one_chunk_small, (one_chunk_small, one_chunk_large)
     assert one_chunk_small <= 12
-    for budget in (2e3, 2e4, 2e5):  # the smallest that holds one trial: about one trial per chunk
+    for budget in (2e3, 2e4, 4e4, 2e5):  # the smallest that holds one trial: about one trial per chunk
         monkeypatch.setenv("HDREG_MEM_BUDGET_GB", str(budget / 2**30))
         try:
             many = _copies(make(30, 8))

@@ -28,7 +28,7 @@ from ._summary import PairedTrials
 
 __all__ = ["RidgePathSim", "simulate_ridge_path", "RidgeDesignSim", "simulate_ridge_path_given_design",
            "sample_covariance_eigenvalues", "memory_budget", "ridge_path", "ridge_path_given_design",
-           "ridgeless_threshold_check"]
+           "gram_eigensystem", "ridgeless_threshold_check"]
 
 
 def ridge_path(X, Y, nlam, train: bool = False):
@@ -132,6 +132,38 @@ def ridge_path_given_design(X, beta, nlam, noise_var: float, spec):
     err = mean_coef - beta[None, :, None]
     bias = (spec[None, :, None] * err * err).sum(axis=1)
     return mean_coef, bias, var, train
+
+
+def gram_eigensystem(X):
+    r"""Eigen-decomposition of the design through the smaller Gram matrix, batched.
+
+    ``X``: (trials, n, p). Returns ``(s, A, B)`` with ``s`` (trials, m) the non-negative eigenvalues of
+    :math:`\hat\Sigma` (``m = min(n, p)``), ``A`` (trials, n, m) orthonormal left vectors and ``B``
+    (trials, p, m) right vectors scaled so that :math:`X = \sqrt n\,A\,\mathrm{diag}(\sqrt s)\,B^\top`
+    (``B`` orthonormal on the columns with ``s > 0``).
+
+    The same eigendecomposition of the smaller Gram matrix as :func:`ridge_path`, returned as a thin
+    SVD for spectral filters other than ridge's (gradient flow and gradient descent,
+    :func:`hdreg.sim.gradient_flow.simulate_gradient_flow`). For ``n = p`` it decomposes
+    :math:`XX^\top`.
+    """
+    xp = namespace_of(X)
+    _, n, p = X.shape
+    if n <= p:
+        d, A = xp.linalg.eigh(X @ X.transpose(0, 2, 1))
+        d = xp.clip(d, 0.0, None)
+        sq = xp.sqrt(d)
+        tol = xp.max(sq, axis=1, keepdims=True) * max(n, p) * np.finfo(float).eps
+        inv = xp.where(sq > tol, 1.0 / xp.where(sq > tol, sq, 1.0), 0.0)
+        B = (X.transpose(0, 2, 1) @ A) * inv[:, None, :]
+    else:
+        d, B = xp.linalg.eigh(X.transpose(0, 2, 1) @ X)
+        d = xp.clip(d, 0.0, None)
+        sq = xp.sqrt(d)
+        tol = xp.max(sq, axis=1, keepdims=True) * max(n, p) * np.finfo(float).eps
+        inv = xp.where(sq > tol, 1.0 / xp.where(sq > tol, sq, 1.0), 0.0)
+        A = (X @ B) * inv[:, None, :]
+    return d / n, A, B
 
 
 def ridgeless_threshold_check(lams, n: int, rank: int, what: str = "ridgeless (lam = 0)",
