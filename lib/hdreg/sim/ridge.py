@@ -202,6 +202,20 @@ def _design(gen, xp, t, n, sqrt_spec):
     return gen.standard_normal((t, n, sqrt_spec.shape[0]), dtype=xp.float64) * sqrt_spec
 
 
+def _path_inputs(spectrum, beta, n, lams, noise_var, trials, seed):
+    """The validated inputs of the Gaussian-design simulators, on the host; refuses ``λ = 0`` at the
+    interpolation threshold."""
+    spec_h = to_numpy(_validate.spectrum(spectrum))
+    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
+    n = _validate.positive_int(n, "n")
+    trials = _validate.positive_int(trials, "trials")
+    seed = _validate.seed(seed)
+    lams_h = _validate.penalties(lams)
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
+    ridgeless_threshold_check(lams_h, n, int(np.count_nonzero(spec_h > 0)))
+    return spec_h, beta_h, n, trials, seed, lams_h, s2
+
+
 def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: int, seed: int = 0,
                         return_coef: bool = False, desc: str = "ridge trials") -> RidgePathSim:
     r"""Simulate ridge on ``trials`` independent data sets for every penalty in ``lams``.
@@ -212,18 +226,10 @@ def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: 
     design then its noise from its own stream (:class:`hdreg.batch.TrialRNG`).
     """
     xp = get_backend().module
-    spec_h = to_numpy(_validate.spectrum(spectrum))
-    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
-    n = _validate.positive_int(n, "n")
-    trials = _validate.positive_int(trials, "trials")
-    seed = _validate.seed(seed)
-    lams_h = _validate.penalties(lams)
-    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
-    p = spec_h.size
-    rank = int(np.count_nonzero(spec_h > 0))
-    ridgeless_threshold_check(lams_h, n, rank)
-    L = lams_h.size
-    m = min(n, p)
+    spec_h, beta_h, n, trials, seed, lams_h, s2 = _path_inputs(spectrum, beta, n, lams, noise_var,
+                                                               trials, seed)
+    sigma = float(np.sqrt(s2))
+    p, L, m = spec_h.size, lams_h.size, min(n, spec_h.size)
     per_trial = 8 * (2 * n * p + 3 * m * m + 3 * p * L + 2 * m * L + n + p)
     step = chunk_size(per_trial, trials, "simulate_ridge_path")
 
@@ -289,18 +295,9 @@ def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: fl
     seed (which then draws its noise), so the two are paired.
     """
     xp = get_backend().module
-    spec_h = to_numpy(_validate.spectrum(spectrum))
-    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
-    n = _validate.positive_int(n, "n")
-    trials = _validate.positive_int(trials, "trials")
-    seed = _validate.seed(seed)
-    lams_h = _validate.penalties(lams)
-    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
-    p = spec_h.size
-    rank = int(np.count_nonzero(spec_h > 0))
-    ridgeless_threshold_check(lams_h, n, rank)
-    L = lams_h.size
-    m = min(n, p)
+    spec_h, beta_h, n, trials, seed, lams_h, s2 = _path_inputs(spectrum, beta, n, lams, noise_var,
+                                                               trials, seed)
+    p, L, m = spec_h.size, lams_h.size, min(n, spec_h.size)
     per_trial = 8 * (3 * n * p + 3 * m * m + 3 * p * L + 3 * m * L + n + p)
     step = chunk_size(per_trial, trials, "simulate_ridge_path_given_design")
 
