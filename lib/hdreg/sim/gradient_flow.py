@@ -24,14 +24,14 @@ import numpy as np
 from .. import _validate
 from ..backend import get_backend, to_numpy
 from ..batch import TrialRNG, chunk_size, chunks
-from ._summary import PairedTrials
+from ._summary import RiskTrials
 from .ridge import gram_eigensystem
 
 __all__ = ["GradientFlowSim", "simulate_gradient_flow", "gram_eigensystem"]
 
 
 @dataclass(frozen=True)
-class GradientFlowSim(PairedTrials):
+class GradientFlowSim(RiskTrials):
     """Per-trial results, arrays of shape ``(trials, len(times))``.
 
     ``risk``/``train_error``: realised (one noise draw). ``bias``/``variance``: given the design, noise
@@ -50,10 +50,6 @@ class GradientFlowSim(PairedTrials):
     @property
     def cond_risk(self) -> np.ndarray:
         return self.bias + self.variance
-
-    @property
-    def trials(self) -> int:
-        return self.risk.shape[0]
 
 
 def _filter(xp, s, times, eta, steps=None):

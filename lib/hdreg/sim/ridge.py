@@ -24,7 +24,7 @@ import numpy as np
 from .. import _validate
 from ..batch import TrialRNG, chunk_size, chunks, memory_budget
 from ..backend import get_backend, namespace_of, to_numpy
-from ._summary import PairedTrials
+from ._summary import RiskTrials
 
 __all__ = ["RidgePathSim", "simulate_ridge_path", "RidgeDesignSim", "simulate_ridge_path_given_design",
            "sample_covariance_eigenvalues", "memory_budget", "ridge_path", "ridge_path_given_design",
@@ -177,7 +177,7 @@ def ridgeless_threshold_check(lams, n: int, rank: int, what: str = "ridgeless (l
 
 
 @dataclass(frozen=True)
-class RidgePathSim(PairedTrials):
+class RidgePathSim(RiskTrials):
     """Per-trial results, NumPy arrays of shape ``(trials, len(lams))``; row ``i`` is trial ``i``
     (its numbers depend only on the seed and ``i``).
 
@@ -188,14 +188,6 @@ class RidgePathSim(PairedTrials):
     risk: np.ndarray
     train_error: np.ndarray
     coef: np.ndarray | None = None
-
-    @property
-    def trials(self) -> int:
-        return self.risk.shape[0]
-
-    def mean_se(self, field: str = "risk"):
-        """Mean over trials and its standard error (``ddof=1``; needs at least 2 trials)."""
-        return PairedTrials.mean_se(self, field)
 
 
 def _design(gen, xp, t, n, sqrt_spec):
@@ -254,7 +246,7 @@ def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: 
 
 
 @dataclass(frozen=True)
-class RidgeDesignSim(PairedTrials):
+class RidgeDesignSim(RiskTrials):
     r"""Per-trial risks *given the design*, NumPy arrays of shape ``(trials, len(lams))``.
 
     Each entry is an expectation over the label noise with the design :math:`X` held fixed,
@@ -271,14 +263,6 @@ class RidgeDesignSim(PairedTrials):
     variance: np.ndarray
     train_error: np.ndarray
     coef: np.ndarray | None = None
-
-    @property
-    def trials(self) -> int:
-        return self.risk.shape[0]
-
-    def mean_se(self, field: str = "risk"):
-        """Mean over trials and its standard error (``ddof=1``; needs at least 2 trials)."""
-        return PairedTrials.mean_se(self, field)
 
 
 def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: float, trials: int,
