@@ -281,6 +281,17 @@ class Generator:
     def permutation(self, x):
         return DeviceArray(self._g.permutation(_unwrap(x, "permutation")))
 
+    # cupy.random.Generator has these with scalar parameters (hdreg.sim.universality draws with them)
+    def chisquare(self, df, size=None, dtype=np.float64):
+        if not np.isscalar(df):
+            raise TypeError("fake cupy: chisquare takes a scalar df")
+        return DeviceArray(np.asarray(self._g.chisquare(df, size), dtype=dtype))
+
+    def gamma(self, shape, scale=1.0, size=None, dtype=np.float64):
+        if not (np.isscalar(shape) and np.isscalar(scale)):
+            raise TypeError("fake cupy: gamma takes scalar shape and scale")
+        return DeviceArray(np.asarray(self._g.gamma(shape, scale, size), dtype=dtype))
+
 
 def _default_rng(seed=None):
     if isinstance(seed, (np.random.SeedSequence, np.random.BitGenerator, np.ndarray)):

@@ -26,6 +26,7 @@ from hdreg.sim import icl as sicl
 from hdreg.sim import random_features as srf
 from hdreg.sim import ridge as sridge
 from hdreg.sim import synthetic as ssyn
+from hdreg.sim import universality as suni
 from hdreg.sim import weak_to_strong as sw2s
 from hdreg.theory import (distillation, gradient_flow, icl, isotropic, marchenko_pastur,
                           random_features, ridge, scaling, synthetic, ttt, weak_to_strong)
@@ -167,6 +168,8 @@ def _cases(dev):
         ("ttt.isotropic_losses", lambda: ttt.isotropic_losses(dev(np.array([0.5, 2.0])), 1.0)),
         ("ttt.warm_start_threshold", lambda: ttt.warm_start_threshold(dev(np.array([0.5, 2.0])))),
         ("ttt.isotropic_ttt", lambda: ttt.isotropic_ttt(20, 10, 20)),
+        ("ttt.shifted_ttt", lambda: ttt.shifted_ttt(dev(np.array([10.0, 20.0])), 10, 20, 1.5, 0.2, "warm",
+                                                    "same")),
         ("ttt.diagonal_ttt", lambda: ttt.diagonal_ttt(spec, dev(np.ones(P) / 30), beta / 5, 30, 10)),
         ("ttt.context_length_for_loss", lambda: ttt.context_length_for_loss(0.8, 20, 10)),
         ("ttt.cold_context_length", lambda: ttt.cold_context_length(0.8, 20, 10)),
@@ -187,6 +190,10 @@ def _cases(dev):
         ("sim.simulate_ridge_path", lambda: sridge.simulate_ridge_path(spec, beta, 20, [0.0, 0.1], 0.2, 3)),
         ("sim.simulate_ridge_path_given_design", lambda: sridge.simulate_ridge_path_given_design(
             spec, beta, 20, [0.0, 0.1], 0.2, 3, return_coef=True)),
+        ("sim.simulate_ridge_path_designs", lambda: suni.simulate_ridge_path_designs(
+            "student", spec, beta, 20, [0.0, 0.1], 0.2, 3)),
+        ("sim.simulate_ridge_path_designs elliptical", lambda: suni.simulate_ridge_path_designs(
+            "elliptical", spec, beta, 20, [0.1], 0.2, 3)),
         ("sim.sample_covariance_eigenvalues", lambda: sridge.sample_covariance_eigenvalues(spec, 20, 3)),
         ("sim.simulate_rf_path", lambda: srf.simulate_rf_path(spec, beta, 20, 12, [0.0, 0.1], 0.2, 3)),
         ("sim.simulate_rf_path relu", lambda: srf.simulate_rf_path(iso, iso / 4, 20, 12, [0.1], 0.2, 3,
@@ -278,6 +285,29 @@ def test_theory_moves_large_spectra_to_the_device(gpu, monkeypatch):
     assert seen and all(xp is np for xp in seen)
 
 
+@pytest.mark.parametrize("n", [12, 40, 60])
+def test_sim_kernels_stay_on_the_device_and_match_numpy(gpu, n):
+    """The batched kernels of :mod:`hdreg.sim.ridge` take device arrays, return device arrays (no
+    host copy) and give NumPy's numbers."""
+    rng_ = np.random.default_rng(1)
+    X, b, spec = rng_.standard_normal((2, n, P)), rng_.standard_normal(P), power_law(P)
+    nlam = n * np.array([0.0, 0.1]) if n != P else n * np.array([0.1])
+    kernels = {
+        "ridge_path": lambda xp_in: sridge.ridge_path(xp_in(X), xp_in(X @ b), xp_in(nlam), train=True),
+        "ridge_path_given_design": lambda xp_in: sridge.ridge_path_given_design(
+            xp_in(X), xp_in(b), xp_in(nlam), 0.3, xp_in(spec)),
+        "gram_eigensystem": lambda xp_in: sridge.gram_eigensystem(xp_in(X)),
+    }
+    for name, run in kernels.items():
+        fake_cupy.reset_counts()
+        dev_out = run(lambda a: gpu.asarray(a))
+        assert fake_cupy.COUNTS["d2h"] == 0, name
+        assert all(isinstance(a, fake_cupy.DeviceArray) for a in dev_out), name
+        monkey_host = [gpu.asnumpy(a) for a in dev_out]
+        for a, h in zip(monkey_host, run(lambda a: a)):
+            np.testing.assert_allclose(a, h, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
 def _copies(run):
     fake_cupy.reset_counts()
     run()
@@ -295,6 +325,10 @@ def _copies(run):
                                                     [0.0, 0.1], t, p_teacher=10, p_student=30)),
     ("ttt", lambda P_, t: lambda: sicl.simulate_ttt(power_law(P_), np.eye(P_) / 30, np.ones(P_) / P_, 12, 6,
                                                     [0.0, 0.01], t)),
+    ("gradient_flow", lambda P_, t: lambda: sgf.simulate_gradient_flow(
+        power_law(P_), np.ones(P_) / P_, 15, [0.0, 1.0, 10.0], 0.2, t, init_var=0.5)),
+    ("designs", lambda P_, t: lambda: suni.simulate_ridge_path_designs(
+        "sparse", power_law(P_), np.ones(P_) / P_, 15, [0.0, 0.1], 0.2, t)),
     ("mixed", lambda P_, t: lambda: ssyn.simulate_mixed_training(power_law(P_), 2 * power_law(P_),
                                                                  np.ones(P_) / P_, 10, 8, 0.3, t)),
 ])
@@ -303,7 +337,7 @@ def test_device_to_host_copies_grow_with_chunks_not_size(gpu, monkeypatch, name,
     one_chunk_large = _copies(make(60, 8))  # bigger problem, more trials, still one chunk
     assert one_chunk_large == one_chunk_small, (one_chunk_small, one_chunk_large)
     assert one_chunk_small <= 12
-    for budget in (2e3, 2e4, 2e5):  # the smallest that holds one trial: about one trial per chunk
+    for budget in (2e3, 2e4, 4e4, 2e5):  # the smallest that holds one trial: about one trial per chunk
         monkeypatch.setenv("HDREG_MEM_BUDGET_GB", str(budget / 2**30))
         try:
             many = _copies(make(30, 8))

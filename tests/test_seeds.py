@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from _hdreg_fixtures import clean_env, power_law  # noqa: F401
 
-from hdreg.sim import distillation, icl, random_features, ridge, synthetic, weak_to_strong
+from hdreg.sim import (distillation, gradient_flow, icl, random_features, ridge, synthetic, universality,
+                       weak_to_strong)
 
 P = 24
 SPEC = power_law(P, 1.2)
@@ -59,6 +60,16 @@ CASES = {
                                               trials=t, seed=7, fresh_prompts=3),
     "ttt_multistep": lambda t: icl.simulate_ttt_multistep(SPEC, 0.01 * np.eye(P), BETA / 5, 12, 6,
                                                           [[0.01, 0.01]], trials=t, seed=7),
+    "gradient_flow": lambda t: gradient_flow.simulate_gradient_flow(SPEC, BETA, 15, [0.0, 1.0, 10.0], 0.3,
+                                                                     trials=t, seed=7, init_var=0.5),
+    "gradient_descent": lambda t: gradient_flow.simulate_gradient_flow(SPEC, BETA, 15, [0.0, 1.0], 0.3,
+                                                                        trials=t, seed=7, step=0.5),
+    "designs_student": lambda t: universality.simulate_ridge_path_designs("student", SPEC, BETA, 15,
+                                                                          [0.0, 0.1], 0.3, trials=t,
+                                                                          seed=7),
+    "designs_elliptical": lambda t: universality.simulate_ridge_path_designs("elliptical", SPEC, BETA, 15,
+                                                                             [0.1], 0.3, trials=t,
+                                                                             seed=7),
     "contexts": lambda t: icl.sample_contexts(np.diag(SPEC), np.tile(BETA, (t, 1)), 9, 0.1, seed=7),
 }
 

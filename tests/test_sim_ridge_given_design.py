@@ -73,3 +73,30 @@ def test_bad_input(kwargs, match):
 def test_bad_beta_shape():
     with pytest.raises(ValueError):
         simulate_ridge_path_given_design(np.ones(10), np.ones(9), 5, [0.1], 0.1, trials=2)
+
+
+@pytest.mark.parametrize("n,p", [(6, 11), (11, 6), (8, 8)])
+def test_kernel_matches_explicit_linear_algebra(n, p):
+    """`ridge_path_given_design` against A = (X^T X + n lam I)^+ X^T written out, per trial."""
+    from hdreg.sim.ridge import ridge_path, ridge_path_given_design
+
+    rng = np.random.default_rng(3)
+    spec = np.linspace(0.3, 2.0, p)
+    beta = rng.standard_normal(p)
+    X = rng.standard_normal((3, n, p)) * np.sqrt(spec)
+    lams = np.array([0.0, 0.1, 1.0]) if n != p else np.array([0.1, 1.0])
+    s2 = 0.4
+    coef, bias, var, train = ridge_path_given_design(X, beta, n * lams, s2, spec)
+    assert coef.shape == (3, p, lams.size) and bias.shape == var.shape == train.shape == (3, lams.size)
+    # the noiseless coefficients are ridge_path's with y = X beta
+    np.testing.assert_allclose(coef, ridge_path(X, X @ beta, n * lams), rtol=1e-9, atol=1e-12)
+    for i in range(3):
+        for j, lam in enumerate(lams):
+            A = np.linalg.pinv(X[i].T @ X[i] + n * lam * np.eye(p), rcond=1e-12) @ X[i].T
+            m = A @ X[i] @ beta
+            assert np.isclose(bias[i, j], ((m - beta) ** 2 * spec).sum(), rtol=1e-8)
+            assert np.isclose(var[i, j], s2 * np.trace(A.T @ np.diag(spec) @ A), rtol=1e-8)
+            H = X[i] @ A
+            R = np.eye(n) - H
+            exp_train = (((R @ X[i] @ beta) ** 2).sum() + s2 * np.trace(R.T @ R)) / n
+            assert np.isclose(train[i, j], exp_train, rtol=1e-8)

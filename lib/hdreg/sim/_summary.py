@@ -28,3 +28,16 @@ class PairedTrials:
             a = a[:, None] if a.ndim == 1 else a
             b = b[:, None] if b.ndim == 1 else b
         return mean_se(b - a, axis=0)
+
+
+class RiskTrials(PairedTrials):
+    """:class:`PairedTrials` for results with a per-trial ``risk`` field: ``trials`` is its number of
+    rows and ``mean_se()`` summarises the risk by default."""
+
+    @property
+    def trials(self) -> int:
+        return self.risk.shape[0]
+
+    def mean_se(self, field: str = "risk"):
+        """Mean over trials and its standard error (``ddof=1``; needs at least 2 trials)."""
+        return PairedTrials.mean_se(self, field)

@@ -160,10 +160,8 @@ def simulate_two_stage(spectrum, beta_star, m: int, n: int, noise_var: float, tr
     if lam_t == 0 and m == rank_s:
         raise ValueError(f"a ridgeless teacher with m = {m} samples on {rank_s} features sits on the "
                          "interpolation threshold; use lam_teacher > 0 or another m")
-    rank = int(np.count_nonzero(spec_h > 0))
-    if np.any(lams_h == 0) and n == rank:
-        raise ValueError(f"ridgeless student (lam = 0) with n = rank(Sigma) = {rank} is the "
-                         "interpolation threshold; use lam > 0 or n != rank")
+    ridgeless_threshold_check(lams_h, n, int(np.count_nonzero(spec_h > 0)),
+                              what="ridgeless student (lam = 0)")
     if conditional:
         return TwoStageSim(lams_h, *_two_stage_conditional(spec_h, b_h, seen, m, n, sigma**2, sigma_t**2,
                                                            trials, lam_t, lams_h, seed, desc))

@@ -4,14 +4,15 @@ whole time grids (chapter ``ch-gd-dynamics``).
 One eigendecomposition of the smaller Gram matrix per trial gives the iterate at every time: with
 :math:`\hat\Sigma = X^\top X/n` and the filter :math:`\varphi` (gradient flow
 :math:`1 - e^{-ts}`, gradient descent :math:`1 - (1-\eta s)^k`),
-:math:`b = \sum_j \varphi(s_j)\,s_j^{-1} v_j v_j^\top X^\top y/n`. :func:`gram_eigensystem` is that
-kernel (``hdreg.sim.ridge`` keeps its own inline; it exposes none).
+:math:`b = \sum_j \varphi(s_j)\,s_j^{-1} v_j v_j^\top X^\top y/n`, with the eigensystem from
+:func:`hdreg.sim.ridge.gram_eigensystem` (re-exported here), next to the ridge-path kernel.
 
 Besides the realised risk and training error (one noise draw per trial), every trial reports its
 *design-conditioned* bias and variance: the label noise is integrated exactly given ``X``, which
 removes the noise's share of the Monte-Carlo variance (the chapter's claims use these). Trial ``i``
-draws its design and noise from ``SeedSequence(seed).spawn(trials)[i]`` only, so results do not
-depend on how trials are chunked.
+draws its design, noise and initialisation, in that order, from its own stream
+(:class:`hdreg.batch.TrialRNG`: the generator of ``SeedSequence(seed).spawn(trials)[i]``), so results
+do not depend on how trials are chunked.
 """
 
 from __future__ import annotations
@@ -22,42 +23,15 @@ import numpy as np
 
 from .. import _validate
 from ..backend import get_backend, to_numpy
-from ..profiles import progress
-from ._summary import PairedTrials
-from .ridge import memory_budget
+from ..batch import TrialRNG, chunk_size, chunks
+from ._summary import RiskTrials
+from .ridge import gram_eigensystem
 
 __all__ = ["GradientFlowSim", "simulate_gradient_flow", "gram_eigensystem"]
 
 
-def gram_eigensystem(X):
-    r"""Eigen-decomposition of the design through the smaller Gram matrix, batched.
-
-    ``X``: (trials, n, p). Returns ``(s, A, B)`` with ``s`` (trials, m) the non-negative eigenvalues of
-    :math:`\hat\Sigma` (``m = min(n, p)``), ``A`` (trials, n, m) orthonormal left vectors and ``B``
-    (trials, p, m) right vectors scaled so that :math:`X = \sqrt n\,A\,\mathrm{diag}(\sqrt s)\,B^\top`
-    (``B`` orthonormal on the columns with ``s > 0``).
-    """
-    xp = get_backend().module
-    _, n, p = X.shape
-    if n <= p:
-        d, A = xp.linalg.eigh(X @ X.transpose(0, 2, 1))
-        d = xp.clip(d, 0.0, None)
-        sq = xp.sqrt(d)
-        tol = xp.max(sq, axis=1, keepdims=True) * max(n, p) * np.finfo(float).eps
-        inv = xp.where(sq > tol, 1.0 / xp.where(sq > tol, sq, 1.0), 0.0)
-        B = (X.transpose(0, 2, 1) @ A) * inv[:, None, :]
-    else:
-        d, B = xp.linalg.eigh(X.transpose(0, 2, 1) @ X)
-        d = xp.clip(d, 0.0, None)
-        sq = xp.sqrt(d)
-        tol = xp.max(sq, axis=1, keepdims=True) * max(n, p) * np.finfo(float).eps
-        inv = xp.where(sq > tol, 1.0 / xp.where(sq > tol, sq, 1.0), 0.0)
-        A = (X @ B) * inv[:, None, :]
-    return d / n, A, B
-
-
 @dataclass(frozen=True)
-class GradientFlowSim(PairedTrials):
+class GradientFlowSim(RiskTrials):
     """Per-trial results, arrays of shape ``(trials, len(times))``.
 
     ``risk``/``train_error``: realised (one noise draw). ``bias``/``variance``: given the design, noise
@@ -76,10 +50,6 @@ class GradientFlowSim(PairedTrials):
     @property
     def cond_risk(self) -> np.ndarray:
         return self.bias + self.variance
-
-    @property
-    def trials(self) -> int:
-        return self.risk.shape[0]
 
 
 def _filter(xp, s, times, eta, steps=None):
@@ -112,6 +82,7 @@ def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, tria
     beta_h = np.asarray(to_numpy(_validate.vector_like(beta, spec_h, "beta")))
     n = _validate.positive_int(n, "n")
     trials = _validate.positive_int(trials, "trials")
+    seed = _validate.seed(seed)
     times_h = np.atleast_1d(np.asarray(to_numpy(times), dtype=float))
     if times_h.ndim != 1 or not np.all(np.isfinite(times_h)) or np.any(times_h < 0):
         raise ValueError(f"times must be a 1-D array of finite values >= 0, got {times!r}")
@@ -128,27 +99,18 @@ def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, tria
     m = min(n, p)
     T = times_h.size
     per_trial = 8 * (3 * n * p + 3 * m * m + 4 * p * T + 4 * m * T + n + p)
-    budget = memory_budget()
-    if per_trial > budget:
-        raise MemoryError(f"simulate_gradient_flow: one trial needs {per_trial / 2**30:.2f} GiB, "
-                          f"over the budget {budget / 2**30:.2f} GiB")
-    chunk = max(1, min(trials, budget // per_trial))
+    step = chunk_size(per_trial, trials, "simulate_gradient_flow")
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(beta_h)
-    children = np.random.SeedSequence(seed).spawn(trials)
     out = {k: [] for k in ("risk", "train", "bias", "var", "ctrain")}
-    for start in progress(range(0, trials, chunk), desc=desc):
-        idx = range(start, min(trials, start + chunk))
-        Xs, es, b0s = [], [], []
-        for i in idx:  # trial i's randomness depends on (seed, i) only
-            gen = np.random.default_rng(children[i])
-            Xs.append(gen.standard_normal((n, p)))
-            es.append(gen.standard_normal(n))
-            if init > 0:
-                b0s.append(np.sqrt(init / p) * gen.standard_normal(p))
-        X = xp.asarray(np.stack(Xs)) * sqrt_spec
-        eps = np.sqrt(sigma2) * xp.asarray(np.stack(es))
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)  # trial i: its design, noise, b(0), in that order
+        c = stop - start
+        X = gen.standard_normal((c, n, p), dtype=xp.float64) * sqrt_spec
+        eps = np.sqrt(sigma2) * gen.standard_normal((c, n), dtype=xp.float64)
+        if init > 0:
+            b0 = np.sqrt(init / p) * gen.standard_normal((c, p), dtype=xp.float64)
         s, A, B = gram_eigensystem(X)
         psi, phi_s = _filter(xp, s, times_h, eta, steps)  # (c, m, T)
         signal = X @ b_star  # (c, n)
@@ -166,7 +128,6 @@ def simulate_gradient_flow(spectrum, beta, n: int, times, noise_var: float, tria
         if init > 0:
             # b(0) enters as e^{-t Sigma_hat} b0 = b0 - B diag(1 - psi) B^T b0 (its null-space part
             # never moves); given X its mean square is sigma0^2/p tr(e^{-t S} Sigma e^{-t S})
-            b0 = xp.asarray(np.stack(b0s))
             c0 = B.transpose(0, 2, 1) @ b0[..., None]  # (c, m, 1)
             err = err + (b0[..., None] - B @ ((1.0 - psi) * c0))
             H = B.transpose(0, 2, 1) @ (spec[None, :, None] * B)  # (c, m, m) = B^T Sigma B

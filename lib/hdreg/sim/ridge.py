@@ -24,10 +24,11 @@ import numpy as np
 from .. import _validate
 from ..batch import TrialRNG, chunk_size, chunks, memory_budget
 from ..backend import get_backend, namespace_of, to_numpy
-from ._summary import PairedTrials
+from ._summary import RiskTrials
 
 __all__ = ["RidgePathSim", "simulate_ridge_path", "RidgeDesignSim", "simulate_ridge_path_given_design",
-           "sample_covariance_eigenvalues", "memory_budget", "ridge_path", "ridgeless_threshold_check"]
+           "sample_covariance_eigenvalues", "memory_budget", "ridge_path", "ridge_path_given_design",
+           "gram_eigensystem", "ridgeless_threshold_check"]
 
 
 def ridge_path(X, Y, nlam, train: bool = False):
@@ -80,6 +81,91 @@ def ridge_path(X, Y, nlam, train: bool = False):
     return B, mse
 
 
+def ridge_path_given_design(X, beta, nlam, noise_var: float, spec):
+    r"""Design-conditioned ridge quantities for a batch, every penalty from one eigendecomposition.
+
+    ``X``: ``(t, n, p)`` designs; ``beta``: ``(p,)`` true coefficients; ``nlam``: ``(L,)`` penalties
+    times ``n`` (the convention of :func:`ridge_path`); ``noise_var``: the label-noise variance
+    :math:`\sigma^2`; ``spec``: ``(p,)`` the diagonal of the population covariance :math:`\Sigma`
+    that the risk is measured in; arrays on the same namespace. Returns ``(coef, bias, variance,
+    train)``: :math:`\mathbb E[\hat\beta_\lambda\mid X]` ``(t, p, L)``, and ``(t, L)`` each,
+    :math:`\|\mathbb E[\hat\beta_\lambda\mid X] - \beta\|_\Sigma^2`,
+    :math:`\sigma^2\operatorname{tr}\Sigma A_\lambda A_\lambda^\top` (:math:`\hat\beta_\lambda
+    = A_\lambda y`) and :math:`\mathbb E[\frac1n\|y - X\hat\beta_\lambda\|^2\mid X]` for
+    :math:`y = X\beta + \varepsilon`, the noise integrated exactly.
+
+    Same eigendecomposition and the same null-space threshold as :func:`ridge_path` (``λ = 0`` is the
+    minimum-norm least-squares solution); the closed forms are in the eigenbasis of the smaller Gram
+    matrix. The kernel of :func:`simulate_ridge_path_given_design` and
+    :func:`hdreg.sim.universality.simulate_ridge_path_designs`.
+    """
+    xp = namespace_of(X)
+    _, n, p = X.shape
+    s2 = noise_var
+    Xt = X.transpose(0, 2, 1)
+    if n < p:
+        # X X^T = U D U^T; beta_hat = W (D + n lam)^{-1} U^T y with W = X^T U (p x n).
+        d, U = xp.linalg.eigh(X @ Xt)
+        W = Xt @ U  # (t, p, n); column j has squared norm d_j
+        a = (U.transpose(0, 2, 1) @ (X @ beta[:, None]))[..., 0]  # U^T X beta, (t, n)
+    else:
+        # X^T X = V D V^T; beta_hat = V (D + n lam)^{-1} V^T X^T y.
+        d, W = xp.linalg.eigh(Xt @ X)
+        a = (W.transpose(0, 2, 1) @ beta[:, None])[..., 0]  # V^T beta, (t, p)
+    d = xp.clip(d, 0.0, None)
+    shifted = d[..., None] + nlam  # (t, m, L)
+    tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
+    inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
+    keep = d[..., None] * inv  # d/(d + n lam) on the non-null space, 0 on the null space
+    w = (spec[None, :, None] * W * W).sum(axis=1)  # (t, m): ||Sigma^{1/2} w_j||^2
+    if n < p:
+        mean_coef = W @ (a[..., None] * inv)  # (t, p, L)
+        var = s2 * (w[..., None] * inv * inv).sum(axis=1)
+        # residual in the U basis: (1 - d/(d + n lam)) (U^T y); E over the noise
+        train = (((1.0 - keep) ** 2) * (a[..., None] ** 2 + s2)).sum(axis=1) / n
+    else:
+        mean_coef = W @ (a[..., None] * keep)
+        var = s2 * (w[..., None] * d[..., None] * inv * inv).sum(axis=1)
+        nonnull = (d[..., None] > tol).astype(d.dtype)
+        resid_in = ((1.0 - keep) ** 2 * nonnull * (d[..., None] * a[..., None] ** 2 + s2))
+        train = (resid_in.sum(axis=1) + s2 * (n - nonnull.sum(axis=1))) / n
+    err = mean_coef - beta[None, :, None]
+    bias = (spec[None, :, None] * err * err).sum(axis=1)
+    return mean_coef, bias, var, train
+
+
+def gram_eigensystem(X):
+    r"""Eigen-decomposition of the design through the smaller Gram matrix, batched.
+
+    ``X``: (trials, n, p). Returns ``(s, A, B)`` with ``s`` (trials, m) the non-negative eigenvalues of
+    :math:`\hat\Sigma` (``m = min(n, p)``), ``A`` (trials, n, m) orthonormal left vectors and ``B``
+    (trials, p, m) right vectors scaled so that :math:`X = \sqrt n\,A\,\mathrm{diag}(\sqrt s)\,B^\top`
+    (``B`` orthonormal on the columns with ``s > 0``).
+
+    The same eigendecomposition of the smaller Gram matrix as :func:`ridge_path`, returned as a thin
+    SVD for spectral filters other than ridge's (gradient flow and gradient descent,
+    :func:`hdreg.sim.gradient_flow.simulate_gradient_flow`). For ``n = p`` it decomposes
+    :math:`XX^\top`.
+    """
+    xp = namespace_of(X)
+    _, n, p = X.shape
+    if n <= p:
+        d, A = xp.linalg.eigh(X @ X.transpose(0, 2, 1))
+        d = xp.clip(d, 0.0, None)
+        sq = xp.sqrt(d)
+        tol = xp.max(sq, axis=1, keepdims=True) * max(n, p) * np.finfo(float).eps
+        inv = xp.where(sq > tol, 1.0 / xp.where(sq > tol, sq, 1.0), 0.0)
+        B = (X.transpose(0, 2, 1) @ A) * inv[:, None, :]
+    else:
+        d, B = xp.linalg.eigh(X.transpose(0, 2, 1) @ X)
+        d = xp.clip(d, 0.0, None)
+        sq = xp.sqrt(d)
+        tol = xp.max(sq, axis=1, keepdims=True) * max(n, p) * np.finfo(float).eps
+        inv = xp.where(sq > tol, 1.0 / xp.where(sq > tol, sq, 1.0), 0.0)
+        A = (X @ B) * inv[:, None, :]
+    return d / n, A, B
+
+
 def ridgeless_threshold_check(lams, n: int, rank: int, what: str = "ridgeless (lam = 0)",
                               size_name: str = "n", rank_name: str = "rank(Sigma)") -> None:
     """Refuse ``λ = 0`` at ``n = rank``: the interpolation threshold, where the risk has no finite
@@ -91,7 +177,7 @@ def ridgeless_threshold_check(lams, n: int, rank: int, what: str = "ridgeless (l
 
 
 @dataclass(frozen=True)
-class RidgePathSim(PairedTrials):
+class RidgePathSim(RiskTrials):
     """Per-trial results, NumPy arrays of shape ``(trials, len(lams))``; row ``i`` is trial ``i``
     (its numbers depend only on the seed and ``i``).
 
@@ -103,17 +189,23 @@ class RidgePathSim(PairedTrials):
     train_error: np.ndarray
     coef: np.ndarray | None = None
 
-    @property
-    def trials(self) -> int:
-        return self.risk.shape[0]
-
-    def mean_se(self, field: str = "risk"):
-        """Mean over trials and its standard error (``ddof=1``; needs at least 2 trials)."""
-        return PairedTrials.mean_se(self, field)
-
 
 def _design(gen, xp, t, n, sqrt_spec):
     return gen.standard_normal((t, n, sqrt_spec.shape[0]), dtype=xp.float64) * sqrt_spec
+
+
+def _path_inputs(spectrum, beta, n, lams, noise_var, trials, seed):
+    """The validated inputs of the Gaussian-design simulators, on the host; refuses ``λ = 0`` at the
+    interpolation threshold."""
+    spec_h = to_numpy(_validate.spectrum(spectrum))
+    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
+    n = _validate.positive_int(n, "n")
+    trials = _validate.positive_int(trials, "trials")
+    seed = _validate.seed(seed)
+    lams_h = _validate.penalties(lams)
+    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
+    ridgeless_threshold_check(lams_h, n, int(np.count_nonzero(spec_h > 0)))
+    return spec_h, beta_h, n, trials, seed, lams_h, s2
 
 
 def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: int, seed: int = 0,
@@ -126,18 +218,10 @@ def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: 
     design then its noise from its own stream (:class:`hdreg.batch.TrialRNG`).
     """
     xp = get_backend().module
-    spec_h = to_numpy(_validate.spectrum(spectrum))
-    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
-    n = _validate.positive_int(n, "n")
-    trials = _validate.positive_int(trials, "trials")
-    seed = _validate.seed(seed)
-    lams_h = _validate.penalties(lams)
-    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
-    p = spec_h.size
-    rank = int(np.count_nonzero(spec_h > 0))
-    ridgeless_threshold_check(lams_h, n, rank)
-    L = lams_h.size
-    m = min(n, p)
+    spec_h, beta_h, n, trials, seed, lams_h, s2 = _path_inputs(spectrum, beta, n, lams, noise_var,
+                                                               trials, seed)
+    sigma = float(np.sqrt(s2))
+    p, L, m = spec_h.size, lams_h.size, min(n, spec_h.size)
     per_trial = 8 * (2 * n * p + 3 * m * m + 3 * p * L + 2 * m * L + n + p)
     step = chunk_size(per_trial, trials, "simulate_ridge_path")
 
@@ -162,7 +246,7 @@ def simulate_ridge_path(spectrum, beta, n: int, lams, noise_var: float, trials: 
 
 
 @dataclass(frozen=True)
-class RidgeDesignSim(PairedTrials):
+class RidgeDesignSim(RiskTrials):
     r"""Per-trial risks *given the design*, NumPy arrays of shape ``(trials, len(lams))``.
 
     Each entry is an expectation over the label noise with the design :math:`X` held fixed,
@@ -180,14 +264,6 @@ class RidgeDesignSim(PairedTrials):
     train_error: np.ndarray
     coef: np.ndarray | None = None
 
-    @property
-    def trials(self) -> int:
-        return self.risk.shape[0]
-
-    def mean_se(self, field: str = "risk"):
-        """Mean over trials and its standard error (``ddof=1``; needs at least 2 trials)."""
-        return PairedTrials.mean_se(self, field)
-
 
 def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: float, trials: int,
                                      seed: int = 0, return_coef: bool = False,
@@ -203,18 +279,9 @@ def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: fl
     seed (which then draws its noise), so the two are paired.
     """
     xp = get_backend().module
-    spec_h = to_numpy(_validate.spectrum(spectrum))
-    beta_h = to_numpy(_validate.vector_like(beta, spec_h, "beta"))
-    n = _validate.positive_int(n, "n")
-    trials = _validate.positive_int(trials, "trials")
-    seed = _validate.seed(seed)
-    lams_h = _validate.penalties(lams)
-    s2 = _validate.nonneg_scalar(noise_var, "noise_var")
-    p = spec_h.size
-    rank = int(np.count_nonzero(spec_h > 0))
-    ridgeless_threshold_check(lams_h, n, rank)
-    L = lams_h.size
-    m = min(n, p)
+    spec_h, beta_h, n, trials, seed, lams_h, s2 = _path_inputs(spectrum, beta, n, lams, noise_var,
+                                                               trials, seed)
+    p, L, m = spec_h.size, lams_h.size, min(n, spec_h.size)
     per_trial = 8 * (3 * n * p + 3 * m * m + 3 * p * L + 3 * m * L + n + p)
     step = chunk_size(per_trial, trials, "simulate_ridge_path_given_design")
 
@@ -227,36 +294,7 @@ def simulate_ridge_path_given_design(spectrum, beta, n: int, lams, noise_var: fl
         gen = TrialRNG(seed, start, stop, xp)
         t = stop - start
         X = _design(gen, xp, t, n, sqrt_spec)
-        Xt = X.transpose(0, 2, 1)
-        if n < p:
-            # X X^T = U D U^T; beta_hat = W (D + n lam)^{-1} U^T y with W = X^T U (p x n).
-            d, U = xp.linalg.eigh(X @ Xt)
-            W = Xt @ U  # (t, p, n); column j has squared norm d_j
-            a = (U.transpose(0, 2, 1) @ (X @ b_star[:, None]))[..., 0]  # U^T X beta, (t, n)
-        else:
-            # X^T X = V D V^T; beta_hat = V (D + n lam)^{-1} V^T X^T y.
-            d, V = xp.linalg.eigh(Xt @ X)
-            W = V
-            a = (V.transpose(0, 2, 1) @ b_star[:, None])[..., 0]  # V^T beta, (t, p)
-        d = xp.clip(d, 0.0, None)
-        shifted = d[..., None] + nlam  # (t, m, L)
-        tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
-        inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
-        keep = d[..., None] * inv  # d/(d + n lam) on the non-null space, 0 on the null space
-        w = (spec[None, :, None] * W * W).sum(axis=1)  # (t, m): ||Sigma^{1/2} w_j||^2
-        if n < p:
-            mean_coef = W @ (a[..., None] * inv)  # (t, p, L)
-            var = s2 * (w[..., None] * inv * inv).sum(axis=1)
-            # residual in the U basis: (1 - d/(d + n lam)) (U^T y); E over the noise
-            train = (((1.0 - keep) ** 2) * (a[..., None] ** 2 + s2)).sum(axis=1) / n
-        else:
-            mean_coef = V @ (a[..., None] * keep)
-            var = s2 * (w[..., None] * d[..., None] * inv * inv).sum(axis=1)
-            nonnull = (d[..., None] > tol).astype(d.dtype)
-            resid_in = ((1.0 - keep) ** 2 * nonnull * (d[..., None] * a[..., None] ** 2 + s2))
-            train = (resid_in.sum(axis=1) + s2 * (n - nonnull.sum(axis=1))) / n
-        err = mean_coef - b_star[None, :, None]
-        bias = (spec[None, :, None] * err * err).sum(axis=1)
+        mean_coef, bias, var, train = ridge_path_given_design(X, b_star, nlam, s2, spec)
         out["risk"].append(to_numpy(bias + var))
         out["bias"].append(to_numpy(bias))
         out["variance"].append(to_numpy(var))

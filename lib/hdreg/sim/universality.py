@@ -19,7 +19,7 @@ differences between kinds precise):
 
 :func:`simulate_ridge_path_designs` returns, per trial and penalty, the excess risk *given the
 design* (label noise integrated exactly), as :func:`hdreg.sim.ridge.simulate_ridge_path_given_design`
-does for Gaussian designs. Trial ``i`` draws from a stream that depends only on ``(seed, i)``.
+does for Gaussian designs, with the same kernel (:func:`hdreg.sim.ridge.ridge_path_given_design`). Trial ``i`` draws from a stream that depends only on ``(seed, i)``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import numpy as np
 
 from .. import _validate
 from ..backend import get_backend, rng, to_numpy
-from ..profiles import progress
-from .ridge import RidgeDesignSim, memory_budget
+from ..batch import chunk_size, chunks
+from .ridge import RidgeDesignSim, ridge_path_given_design, ridgeless_threshold_check
 
 __all__ = ["DESIGN_KINDS", "draw_design", "simulate_ridge_path_designs"]
 
@@ -108,48 +108,19 @@ def simulate_ridge_path_designs(kind: str, spectrum, beta, n: int, lams, noise_v
     s2 = float(_validate.nonneg(noise_var, "noise_var"))
     par = _params(kind, params)
     p = spec_h.size
-    rank = int(np.count_nonzero(spec_h > 0))
-    if np.any(lams_h == 0) and n == rank:
-        raise ValueError(f"ridgeless (lam = 0) with n = rank(Sigma) = {rank} is the interpolation "
-                         "threshold, where the risk has no finite mean; use lam > 0 or n != rank")
+    ridgeless_threshold_check(lams_h, n, int(np.count_nonzero(spec_h > 0)))
     L, m = lams_h.size, min(n, p)
     per_trial = 8 * (4 * n * p + 3 * m * m + 3 * p * L + 3 * m * L)
-    step = int(max(1, min(trials, memory_budget() // per_trial)))
+    step = chunk_size(per_trial, trials, "simulate_ridge_path_designs")
     spec = xp.asarray(spec_h)
     sq = xp.sqrt(spec)
     b_star = xp.asarray(beta_h)
     nlam = xp.asarray(n * lams_h)
     out = {k: [] for k in ("risk", "bias", "variance", "train")}
-    for start in progress(range(0, trials, step), desc=desc):
-        t = min(step, trials - start)
-        X = xp.stack([_z(_trial_gen(seed, start + i), xp, n, p, kind, par) * sq
-                      for i in range(t)])
-        Xt = X.transpose(0, 2, 1)
-        if n < p:
-            d, U = xp.linalg.eigh(X @ Xt)
-            W = Xt @ U
-            a = (U.transpose(0, 2, 1) @ (X @ b_star[:, None]))[..., 0]
-        else:
-            d, W = xp.linalg.eigh(Xt @ X)
-            a = (W.transpose(0, 2, 1) @ b_star[:, None])[..., 0]
-        d = xp.clip(d, 0.0, None)
-        shifted = d[..., None] + nlam
-        tol = xp.max(d, axis=1, keepdims=True)[..., None] * max(n, p) * np.finfo(float).eps
-        inv = xp.where(shifted > tol, 1.0 / xp.where(shifted > tol, shifted, 1.0), 0.0)
-        keep = d[..., None] * inv
-        w = (spec[None, :, None] * W * W).sum(axis=1)
-        if n < p:
-            mean_coef = W @ (a[..., None] * inv)
-            var = s2 * (w[..., None] * inv * inv).sum(axis=1)
-            train = (((1.0 - keep) ** 2) * (a[..., None] ** 2 + s2)).sum(axis=1) / n
-        else:
-            mean_coef = W @ (a[..., None] * keep)
-            var = s2 * (w[..., None] * d[..., None] * inv * inv).sum(axis=1)
-            nonnull = (d[..., None] > tol).astype(d.dtype)
-            resid = (1.0 - keep) ** 2 * nonnull * (d[..., None] * a[..., None] ** 2 + s2)
-            train = (resid.sum(axis=1) + s2 * (n - nonnull.sum(axis=1))) / n
-        err = mean_coef - b_star[None, :, None]
-        bias = (spec[None, :, None] * err * err).sum(axis=1)
+    for start, stop in chunks(trials, step, desc):
+        X = xp.stack([_z(_trial_gen(seed, i), xp, n, p, kind, par) * sq
+                      for i in range(start, stop)])
+        _, bias, var, train = ridge_path_given_design(X, b_star, nlam, s2, spec)
         out["risk"].append(to_numpy(bias + var))
         out["bias"].append(to_numpy(bias))
         out["variance"].append(to_numpy(var))

@@ -164,6 +164,43 @@ def _sizes(n, k, d):
     return _validate.broadcast(out)
 
 
+def _check_start_protocol(start, protocol):
+    if start not in ("warm", "cold"):
+        raise ValueError(f"start must be 'warm' or 'cold', got {start!r}")
+    if protocol not in ("fresh", "same"):
+        raise ValueError(f"protocol must be 'fresh' or 'same', got {protocol!r}")
+
+
+def _one_step(n, k, d, w, s2, protocol) -> TTTResult:
+    """The exact one-step TTT moments for the isotropic problem with warm start ``W_0 = w I``
+    (``w`` broadcast with ``n``) and TTT label-noise variance ``s2`` (relative to the signal):
+    every expectation is a polynomial in the moments of ``r ~ chi2_n`` and ``c ~ chi2_{d-1}``.
+    The one implementation behind :func:`isotropic_ttt` (``s2 = 0``) and :func:`shifted_ttt`."""
+    q1 = _Poly({(1, 0): 1.0})
+    q2 = _Poly({(2, 0): 1.0, (1, 1): 1.0})
+    e2 = 1.0 - 2.0 * w * q1 + (w * w) * q2          # ||e0||^2, e0 = (I - w S) beta
+    before = 1.0 - 2.0 * w * n + w * w * n * (n + d + 1.0)
+    if protocol == "fresh":
+        mb = k * n * ((1.0 - (n + 1.0) * w) * (q1 - w * (q1 * q1)) - w * q1 + (w * w) * q2).mean(n, d)
+        quad = (n + 1.0) * (q1 * q1) + q2
+        ma = (k + d + 1.0) * (e2 * quad).mean(n, d)
+        if s2:  # the noise term X_tr^T eps of the gradient: sigma^2 k d, in E a only
+            ma = ma + s2 * d * quad.mean(n, d)
+        ma = n * k * ma
+    else:
+        mb = k * (q2 * e2).mean(n, d)
+        ma = (k + d + 1.0) * (q2 * q2 * e2).mean(n, d)
+        if s2:
+            ma = ma + s2 * d * (q2 * q2).mean(n, d)
+        ma = k * ma
+    t = mb / ma
+    after = before - mb * mb / ma
+    res = dict(before=before, after=after, eta=t / 2.0, mean_b=mb, mean_a=ma)
+    if n.ndim == 0:
+        res = {key: float(v) for key, v in res.items()}
+    return TTTResult(**res)
+
+
 def isotropic_ttt(n, k, d, start="warm", protocol="fresh") -> TTTResult:
     r"""Exact finite-size one-step TTT for :math:`\Sigma_x=\Sigma_\beta=I_d`, noiseless (Chapter ``ch-ttt``).
 
@@ -174,28 +211,10 @@ def isotropic_ttt(n, k, d, start="warm", protocol="fresh") -> TTTResult:
     :math:`r\sim\chi^2_n`, :math:`c\sim\chi^2_{d-1}`; every expectation is a polynomial in their moments.
     Broadcasts over ``n``, ``k``, ``d``.
     """
-    if start not in ("warm", "cold"):
-        raise ValueError(f"start must be 'warm' or 'cold', got {start!r}")
-    if protocol not in ("fresh", "same"):
-        raise ValueError(f"protocol must be 'fresh' or 'same', got {protocol!r}")
+    _check_start_protocol(start, protocol)
     n, k, d = _sizes(n, k, d)
-    w = 1.0 / (n + d + 1.0) if start == "warm" else np.zeros_like(n)
-    q1 = _Poly({(1, 0): 1.0})
-    q2 = _Poly({(2, 0): 1.0, (1, 1): 1.0})
-    e2 = 1.0 - 2.0 * w * q1 + (w * w) * q2          # ||e0||^2, e0 = (I - w S) beta
-    before = 1.0 - 2.0 * w * n + w * w * n * (n + d + 1.0)
-    if protocol == "fresh":
-        mb = k * n * ((1.0 - (n + 1.0) * w) * (q1 - w * (q1 * q1)) - w * q1 + (w * w) * q2).mean(n, d)
-        ma = n * k * (k + d + 1.0) * (e2 * ((n + 1.0) * (q1 * q1) + q2)).mean(n, d)
-    else:
-        mb = k * (q2 * e2).mean(n, d)
-        ma = k * (k + d + 1.0) * (q2 * q2 * e2).mean(n, d)
-    t = mb / ma
-    after = before - mb * mb / ma
-    res = dict(before=before, after=after, eta=t / 2.0, mean_b=mb, mean_a=ma)
-    if n.ndim == 0:
-        res = {key: float(v) for key, v in res.items()}
-    return TTTResult(**res)
+    return _one_step(n, k, d, 1.0 / (n + d + 1.0) if start == "warm" else np.zeros_like(n), 0.0,
+                     protocol)
 
 
 # --------------------------------------------------------------------------- diagonal covariances
@@ -331,28 +350,9 @@ def shifted_ttt(n, k, d, scale=1.0, label_noise=0.0, start="warm", protocol="fre
     units; in the original units it is ``eta / (scale**3 * ||beta||**2)``. ``scale = 1``,
     ``label_noise = 0`` gives :func:`isotropic_ttt`. Broadcasts over ``n``, ``k``, ``d``.
     """
-    if start not in ("warm", "cold"):
-        raise ValueError(f"start must be 'warm' or 'cold', got {start!r}")
-    if protocol not in ("fresh", "same"):
-        raise ValueError(f"protocol must be 'fresh' or 'same', got {protocol!r}")
+    _check_start_protocol(start, protocol)
     s = float(_validate.nonneg(scale, "scale", allow_zero=False))
     s2 = float(_validate.nonneg(label_noise, "label_noise"))
     n, k, d = _sizes(n, k, d)
-    w = s / (n + d + 1.0) if start == "warm" else np.zeros_like(n)
-    q1 = _Poly({(1, 0): 1.0})
-    q2 = _Poly({(2, 0): 1.0, (1, 1): 1.0})
-    e2 = 1.0 - 2.0 * w * q1 + (w * w) * q2          # ||e0||^2, e0 = (I - w S) beta
-    before = 1.0 - 2.0 * w * n + w * w * n * (n + d + 1.0)
-    if protocol == "fresh":
-        mb = k * n * ((1.0 - (n + 1.0) * w) * (q1 - w * (q1 * q1)) - w * q1 + (w * w) * q2).mean(n, d)
-        quad = (n + 1.0) * (q1 * q1) + q2
-        ma = n * k * ((k + d + 1.0) * (e2 * quad).mean(n, d) + s2 * d * quad.mean(n, d))
-    else:
-        mb = k * (q2 * e2).mean(n, d)
-        ma = k * ((k + d + 1.0) * (q2 * q2 * e2).mean(n, d) + s2 * d * (q2 * q2).mean(n, d))
-    t = mb / ma
-    after = before - mb * mb / ma
-    res = dict(before=before, after=after, eta=t / 2.0, mean_b=mb, mean_a=ma)
-    if n.ndim == 0:
-        res = {key: float(v) for key, v in res.items()}
-    return TTTResult(**res)
+    return _one_step(n, k, d, s / (n + d + 1.0) if start == "warm" else np.zeros_like(n), s2,
+                     protocol)
