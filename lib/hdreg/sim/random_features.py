@@ -183,29 +183,27 @@ def simulate_rf_single_index(spectrum, beta, n: int, p: int, lams, noise_var: fl
     n = _validate.positive_int(n, "n")
     p = _validate.positive_int(p, "p")
     trials = _validate.positive_int(trials, "trials")
+    seed = _validate.seed(seed)
     lams_h = _validate.penalties(lams)
-    sigma = float(np.sqrt(float(_validate.nonneg(noise_var, "noise_var"))))
+    sigma = float(np.sqrt(_validate.nonneg_scalar(noise_var, "noise_var")))
     mu0, mu1, mu_star2 = single_index_coefficients(link)
     scale = float(np.sqrt((spec_h * beta_h * beta_h).sum()))
     if scale == 0:
         raise ValueError("beta has zero signal (||beta||_Sigma = 0): the index is undefined")
     D = spec_h.size
-    rank = int(np.count_nonzero(spec_h > 0))
-    if np.any(lams_h == 0) and n == min(p, rank):
-        raise ValueError("ridgeless (lam = 0) with n = rank of the features is the interpolation "
-                         "threshold; use lam > 0 or n != p")
+    ridgeless_threshold_check(lams_h, n, min(p, int(np.count_nonzero(spec_h > 0))))
     L = lams_h.size
     m = min(n, p)
     per_trial = 16 * (n * D + 2 * D * p + 2 * n * p + 3 * m * m + 2 * p * L + 2 * D * L + n * L)
-    step = _chunk(per_trial, trials, "simulate_rf_single_index")
+    step = chunk_size(per_trial, trials, "simulate_rf_single_index")
     spec = xp.asarray(spec_h)
     sqrt_spec = xp.sqrt(spec)
     b_star = xp.asarray(beta_h)
     nlam = xp.asarray(n * lams_h)
-    gen = rng(seed)
     out = {"nl": ([], []), "eq": ([], [])}
-    for _ in progress(range(0, trials, step), desc="single-index trials"):
-        t = min(step, trials - _)
+    for start, stop in chunks(trials, step, "single-index trials"):
+        gen = TrialRNG(seed, start, stop, xp)  # trial i's draws depend only on (seed, i)
+        t = stop - start
         X = gen.standard_normal((t, n, D), dtype=xp.float64) * sqrt_spec
         eps = sigma * gen.standard_normal((t, n), dtype=xp.float64)
         xi = gen.standard_normal((t, n), dtype=xp.float64)
@@ -215,7 +213,7 @@ def simulate_rf_single_index(spectrum, beta, n: int, p: int, lams, noise_var: fl
                   "eq": mu1 * scale * u + scale * np.sqrt(mu_star2) * xi + eps}
         Z = (X @ F) / np.sqrt(p)
         for key, y in labels.items():
-            W, train = _ridge_path(Z, y, nlam, xp)
+            W, train = ridge_path(Z, y, nlam, train=True)
             err = (F @ W) / np.sqrt(p) - mu1 * b_star[None, :, None]
             out[key][0].append(to_numpy((spec[None, :, None] * err * err).sum(axis=1)))
             out[key][1].append(to_numpy(train))
