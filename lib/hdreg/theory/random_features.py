@@ -570,7 +570,7 @@ PHASE_REGIONS = ("approximation", "bias", "variance")
 def rf_phase_rate(alpha, r, ell, q):
     r"""Predicted decay exponent of the random-feature risk along the ray ``lam = n^-ell``,
     ``p = n^q`` (normalised penalty), for :math:`\lambda_i = i^{-\alpha}`,
-    :math:`\lambda_i\beta_{\star,i}^2 = i^{-(1+2\alpha r)}` and :math:`\sigma^2 > 0` (Chapter 3,
+    :math:`\lambda_i\beta_{\star,i}^2 = i^{-(1+2\alpha r)}` and :math:`\sigma^2 > 0` (the random-features chapter, label ``ch-random-features``,
     our derivation from the deterministic equivalent).
 
     With :math:`\gamma = \min(\ell, \alpha\min(1, q))` (so that :math:`\nu_2 \asymp n^{-\gamma}`),
