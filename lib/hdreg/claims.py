@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import textwrap
 
 import numpy as np
 
@@ -152,7 +153,9 @@ def _resolution(k: float, se: np.ndarray, scale: np.ndarray, label: str) -> floa
 
 
 def _ok(label: str, detail: str) -> None:
-    print(f"claim holds: {label} ({detail})")
+    """One confirmation, wrapped to the width of a book page's code column."""
+    print(textwrap.fill(f"claim holds: {label} ({detail})", width=88, subsequent_indent="    ",
+                        break_on_hyphens=False))
 
 
 # --------------------------------------------------------------------------------------------
