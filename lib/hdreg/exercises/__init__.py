@@ -14,6 +14,7 @@ never with the answer. The helpers below are the vocabulary the topic modules us
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 
@@ -50,7 +51,8 @@ def attempt(fn, *args, **kwargs):
 def expect(condition: bool, right: str, wrong: str, hint: str | None = None) -> None:
     """Print ``right`` if ``condition`` holds, else raise :class:`ExerciseError` with ``wrong``."""
     if bool(condition):
-        print(f"correct: {right}")
+        print(textwrap.fill(f"correct: {right}", width=88, subsequent_indent="    ",
+                            break_on_hyphens=False))
         return
     msg = f"not yet: {wrong}"
     if hint:
