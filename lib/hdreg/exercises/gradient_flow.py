@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..theory import gradient_flow as _gf
+from ..theory import gradient_flow as gf_theory
 from . import attempt, close, expect
 
 __all__ = ["check_growth_constant"]
@@ -17,7 +17,7 @@ def check_growth_constant(fn) -> None:
         expect(np.ndim(value) == 0 and np.isfinite(value), "a finite number",
                f"growth_constant({s2}) should be one finite number, got {value!r}")
         t = 1e8
-        target = _gf.isotropic_risk(1.0, t, 1.0, s2).variance / np.sqrt(t)
+        target = gf_theory.isotropic_risk(1.0, t, 1.0, s2).variance / np.sqrt(t)
         close(value, target, rtol=2e-3, what=f"growth_constant({s2})",
               hint="expand the density near zero as 1/(pi sqrt(s)) and substitute u = t s; "
                    "the answer is proportional to noise_var")

@@ -41,7 +41,7 @@ import numpy as np
 from .. import _validate
 from ..backend import get_backend, namespace_of, rng, to_numpy
 from ..profiles import progress
-from ..theory import softmax_attention as _theory
+from ..theory import softmax_attention as sa_theory
 
 __all__ = ["sample_prompts", "softmax_forward", "softmax_loss_grad", "long_prompt_gap",
            "SoftmaxTraining", "train_softmax", "ols_design_risk"]
@@ -164,7 +164,7 @@ def long_prompt_gap(W, v, spectrum, ns, prompts: int, noise_var: float = 0.0,
     Wd = xp.asarray(Wh)
     gen = rng(seed)
     X, y, xq, _, w = _draw(gen, xp, lam, prompts, max(ns_l), sd)
-    limit = _theory.long_prompt_prediction(Wh, float(v), to_numpy(lam), to_numpy(w), to_numpy(xq))
+    limit = sa_theory.long_prompt_prediction(Wh, float(v), to_numpy(lam), to_numpy(w), to_numpy(xq))
     out = []
     for k in ns_l:
         yhat, _, _ = _forward(xp, Wd, float(v), X[:, :k], y[:, :k], xq)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
-from . import scaling as _sc
+from . import scaling as scaling_theory
 
 __all__ = ["ridgeless_crossover_n", "penalised_crossover_n", "regime_rates"]
 
@@ -36,8 +36,8 @@ def ridgeless_crossover_n(alpha, r, noise_var):
     meets the tempered variance :math:`\sigma^2(\alpha - 1)`:
     :math:`n^\star = C_\alpha\big(\alpha J/(\sigma^2(\alpha-1))\big)^{1/(2\alpha m)}`."""
     a, rr, m, s2 = _check(alpha, r, noise_var)
-    C = float(_sc.capacity_constant(a))
-    J = float(_sc.bias_constant(a, rr))
+    C = float(scaling_theory.capacity_constant(a))
+    J = float(scaling_theory.bias_constant(a, rr))
     return C * (a * J / (s2 * (a - 1.0))) ** (1.0 / (2 * a * m))
 
 
@@ -53,8 +53,8 @@ def penalised_crossover_n(alpha, r, ell, noise_var):
     e = np.asarray(ell, dtype=np.float64)
     if not np.all(np.isfinite(e)) or np.any(e <= 0):
         raise ValueError(f"ell must be finite and > 0, got {ell!r}")
-    C = float(_sc.capacity_constant(a))
-    J = float(_sc.bias_constant(a, rr))
+    C = float(scaling_theory.capacity_constant(a))
+    J = float(scaling_theory.bias_constant(a, rr))
     expo = 2 * e * m + e / a - 1.0
     ok = (expo > 0) & (e < a)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -72,5 +72,5 @@ def regime_rates(alpha, r, ell):
     if not np.all(np.isfinite(e)) or np.any(e <= 0):
         raise ValueError(f"ell must be finite and > 0, got {ell!r}")
     noiseless = 2 * np.minimum(e, a) * m
-    noisy = np.asarray(_sc.predicted_rate(a, rr, "fixed_lambda", e))
+    noisy = np.asarray(scaling_theory.predicted_rate(a, rr, "fixed_lambda", e))
     return noiseless, noisy

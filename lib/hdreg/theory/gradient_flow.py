@@ -56,7 +56,7 @@ import numpy as np
 
 from .. import _validate
 from ..backend import to_numpy
-from . import ridge as _ridge
+from . import ridge as ridge_theory
 
 __all__ = [
     "GradientFlowRisk",
@@ -388,7 +388,7 @@ def risk(spectrum, beta, n, t, noise_var, init_var=0.0) -> GradientFlowRisk:
     mid = ~(zero | inf)
     bias[zero], var[zero], train[zero] = total, 0.0, total + sigma2
     if np.any(inf):
-        rl = _ridge.ridge_risk(host, bh, n_f[inf], 0.0, sigma2)
+        rl = ridge_theory.ridge_risk(host, bh, n_f[inf], 0.0, sigma2)
         bias[inf] = rl.bias
         var[inf] = rl.variance
         train[inf] = rl.train_error
@@ -398,7 +398,7 @@ def risk(spectrum, beta, n, t, noise_var, init_var=0.0) -> GradientFlowRisk:
 
 
 def _kappa_on_contour(spec, n, lam):
-    k0 = np.atleast_1d(_ridge.effective_regularization(spec, n, lam[:, 0].real))
+    k0 = np.atleast_1d(ridge_theory.effective_regularization(spec, n, lam[:, 0].real))
     kap = _complex_kappa(spec, n, lam, k0.astype(complex))
     _check_branch(kap, lam)
     return kap

@@ -33,7 +33,7 @@ from scipy.special import zeta as _zeta
 
 from .. import _validate
 from ..backend import as_host, namespace_of, to_numpy
-from . import ridge as _ridge
+from . import ridge as ridge_theory
 from . import spectral
 
 __all__ = [
@@ -182,7 +182,7 @@ def tempered_variance(alpha, noise_var, n=None):
     return _out(s2 * (2 * (a - 1) * nn - 1) / (2 * nn + 1))
 
 
-def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
+def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> ridge_theory.RidgeRisk:
     r"""The deterministic equivalent parametrised by :math:`\kappa` instead of :math:`\lambda`.
 
     Equation ``eq-kappa`` of Chapter ``ch-ridge`` is explicit in the other direction:
@@ -218,7 +218,7 @@ def risk_at_kappa(spectrum, beta, n, kappa, noise_var) -> _ridge.RidgeRisk:
     variance = sigma2 * df2 / (n_h - df2)
     risk = bias + variance
     train = shrink**2 * (risk + sigma2)
-    return _ridge.RidgeRisk(*(_out(v) for v in (k_h, df1, df2, bias, variance, risk, train)))
+    return ridge_theory.RidgeRisk(*(_out(v) for v in (k_h, df1, df2, bias, variance, risk, train)))
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ def optimal_lambda(spectrum, beta, n, noise_var, grid: int = 33, rounds: int = 4
     tau = np.zeros(n_h.shape)
     below = n_h < rank
     if np.any(below):
-        tau[below] = np.atleast_1d(_ridge.effective_regularization(full, n_h[below], 0.0))
+        tau[below] = np.atleast_1d(ridge_theory.effective_regularization(full, n_h[below], 0.0))
     # For n > rank, tau = 0: start the grid far below the smallest eigenvalue instead.
     k_min = np.where(tau > 0, tau, 1e-6 * float(host[host > 0].min()))
     if np.any(k_min >= k_max):
@@ -283,9 +283,9 @@ def optimal_lambda(spectrum, beta, n, noise_var, grid: int = 33, rounds: int = 4
         hi = u[rows, np.minimum(j + 1, grid - 1)]
     at_tau = (best <= np.log(k_min) + 1e-12) & (tau > 0)
     kappa = np.exp(best)
-    df1, _ = _ridge.degrees_of_freedom(full, kappa)
+    df1, _ = ridge_theory.degrees_of_freedom(full, kappa)
     lam = np.where(at_tau, 0.0, np.clip(kappa * (1.0 - np.asarray(df1) / n_h), 0.0, None))
-    final = _ridge.ridge_risk(full, b, n_h, lam, noise_var)
+    final = ridge_theory.ridge_risk(full, b, n_h, lam, noise_var)
     return OptimalRidge(n_h, lam, np.atleast_1d(final.kappa), np.atleast_1d(final.risk),
                         np.atleast_1d(final.bias), np.atleast_1d(final.variance))
 

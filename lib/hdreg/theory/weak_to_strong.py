@@ -54,9 +54,9 @@ import numpy as np
 
 from .. import _validate
 from ..backend import as_host, to_numpy
-from . import distillation as _dist
-from . import random_features as _rf
-from . import ridge as _ridge
+from . import distillation as distillation_theory
+from . import random_features as rf_theory
+from . import ridge as ridge_theory
 
 __all__ = ["TeacherState", "teacher_state", "W2SRisk", "student_risk", "tuned_student",
            "SETTINGS", "predicted_rates", "RateScan", "rate_scan"]
@@ -113,12 +113,12 @@ def teacher_state(spectrum, beta, noise_var, n_teacher, lam_teacher, p_teacher=N
     mu2 = _scalar(nonlinear_var, "nonlinear_var")
     p = _features(p_teacher, "p_teacher")
     if p is None:
-        mom = _dist.teacher_moments(spec, b, n, sigma2, lam + mu2 / n)
+        mom = distillation_theory.teacher_moments(spec, b, n, sigma2, lam + mu2 / n)
         return TeacherState(mom.mean, mom.var, 0.0, float(mom.risk), float(mom.kappa))
     if p.ndim:
         raise ValueError(f"p_teacher must be a scalar (one teacher), got shape {p.shape}")
     p = float(p)
-    fit = _rf.rf_risk(spec, b, n, p, lam, sigma2, mu2)
+    fit = rf_theory.rf_risk(spec, b, n, p, lam, sigma2, mu2)
     nu = float(fit.nu2)
     t = spec / (spec + nu)
     d2 = float(np.sum(t * t))
@@ -188,11 +188,11 @@ def student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, l
     b_eff = np.sqrt(q)
     if p_s is None:
         n_b, lam_b = np.broadcast_arrays(n_s, lam_s)
-        fit = _ridge.ridge_risk(spec, b_eff, n_b, lam_b + mu2 / n_b, st.nonlinear)
+        fit = ridge_theory.ridge_risk(spec, b_eff, n_b, lam_b + mu2 / n_b, st.nonlinear)
         nu = np.asarray(fit.kappa, dtype=np.float64)
     else:
         n_b, lam_b, p_b = np.broadcast_arrays(n_s, lam_s, p_s)
-        fit = _rf.rf_risk(spec, b_eff, n_b, p_b, lam_b, st.nonlinear, mu2)
+        fit = rf_theory.rf_risk(spec, b_eff, n_b, p_b, lam_b, st.nonlinear, mu2)
         nu = np.asarray(fit.nu2, dtype=np.float64)
     self_risk = np.asarray(fit.risk, dtype=np.float64)
     flat = nu.reshape(-1)
@@ -344,11 +344,11 @@ def rate_scan(alpha, r, P, ns, noise_var, setting: str = "noisy_kernel", ell=Non
         risk, lam = tuned_student(spec, beta, noise_var, n, lam_t, n, p_t, None, 0.0, grid)
         res = student_risk(spec, beta, noise_var, n, lam_t, n, lam, p_t, None)
         nu_s = float(res.nu)
-        d1, d2 = _ridge.degrees_of_freedom(spec, nu_s)
+        d1, d2 = ridge_theory.degrees_of_freedom(spec, nu_s)
         corr = float(_sc.correction_size(alpha, r, P, n, nu_s, d1, d2, ridgeless=True))
         nu_t = res.state.nu
         n_eff = n if p_t is None else p_t
-        d1t, d2t = _ridge.degrees_of_freedom(spec, nu_t)
+        d1t, d2t = ridge_theory.degrees_of_freedom(spec, nu_t)
         corr = max(corr, float(_sc.correction_size(alpha, r, P, n_eff, nu_t, d1t, d2t,
                                                    ridgeless=(ell is None))))
         out["teacher"].append(res.teacher)
