@@ -5,3 +5,7 @@ from . import (distillation, gradient_flow, icl, random_features, ridge, softmax
 
 __all__ = ["ridge", "random_features", "distillation", "weak_to_strong", "icl", "synthetic",
            "uniformity", "gradient_flow", "softmax_attention"]
+
+from . import collapse, token_selection  # noqa: E402
+
+__all__ += ["token_selection", "collapse"]
