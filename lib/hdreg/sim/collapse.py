@@ -152,13 +152,13 @@ def _check_net(X, labels, a, W):
 def _loss_grads(xp, X, Y, a, W):
     n = X.shape[1]
     N = W.shape[1]
-    phi = xp.tanh(xp.einsum("tnd,tjd->tnj", X, W))
-    h = xp.einsum("tnj,tjk->tnk", phi, a) / N
+    phi = xp.tanh(xp.matmul(X, W.transpose(0, 2, 1)))
+    h = xp.matmul(phi, a) / N
     r = h - Y
     loss = 0.5 * (r * r).sum((1, 2)) / n
-    ga = xp.einsum("tnk,tnj->tjk", r, phi) / n                         # N * dL/da_j
-    s = xp.einsum("tnk,tjk->tnj", r, a) * (1 - phi * phi)
-    gW = xp.einsum("tnj,tnd->tjd", s, X) / n                            # N * dL/dw_j
+    ga = xp.matmul(phi.transpose(0, 2, 1), r) / n                       # N * dL/da_j
+    s = xp.matmul(r, a.transpose(0, 2, 1)) * (1 - phi * phi)
+    gW = xp.matmul(s.transpose(0, 2, 1), X) / n                         # N * dL/dw_j
     return loss, ga, gW, h
 
 
@@ -174,7 +174,9 @@ def train_mean_field(X, labels, K: int, width: int, steps: int, lr: float, log_s
     r"""Train ``trials`` independently initialised networks of ``width`` neurons on the data ``X``
     (``(n, d)``, shared by all trials, or ``(trials, n, d)``), labels in ``[0, K)``, for ``steps``
     mean-field gradient steps of size ``lr``, from :math:`a_j\sim\mathcal N(0, I_K)`,
-    :math:`w_j\sim\mathcal N(0, I_d/d)`.
+    :math:`w_j\sim\mathcal N(0, I_d/d)`. Neuron ``j`` of trial ``i`` is drawn from that trial's
+    stream in order, so the networks of widths :math:`N < N'` of one trial share their first
+    :math:`N` neurons at initialisation (common random numbers across widths).
 
     Returns ``(trials, L)`` arrays at ``log_steps``: ``loss``, ``grad2`` (the mean-field squared
     gradient norm :math:`\frac1N\sum_j\|N\nabla_{\theta_j}L\|^2`), ``nc1``, ``bound``
@@ -198,8 +200,8 @@ def train_mean_field(X, labels, K: int, width: int, steps: int, lr: float, log_s
         raise _validate.InvalidParameterError(f"X must be (n, d) or (trials, n, d), got {Xh.shape}")
     d = Xh.shape[2]
     gen = TrialRNG(seed, 0, trials, xp)
-    a = gen.standard_normal((trials, width, K))
-    W = gen.standard_normal((trials, width, d)) / np.sqrt(d)
+    z = gen.standard_normal((trials, width, K + d))      # neuron j draws (a_j, w_j) together:
+    a, W = z[..., :K], z[..., K:] / np.sqrt(d)          # nested widths share their first neurons
     _, X, Y, a, W = _check_net(xp.asarray(Xh), labels, a, W)
     lab = to_numpy(xp.argmax(Y, -1))
     test = None
@@ -223,8 +225,8 @@ def train_mean_field(X, labels, K: int, width: int, steps: int, lr: float, log_s
             logs["nc1"][:, j] = nc1(h, lab, K)
             logs["bound"][:, j] = nc1_bound(h, lab, K, lh)
             if test is not None:
-                phi = xp.tanh(xp.einsum("tnd,tjd->tnj", test[0], W))
-                logs["nc1_test"][:, j] = nc1(xp.einsum("tnj,tjk->tnk", phi, a) / width, test[1], K)
+                phi = xp.tanh(xp.matmul(test[0], W.transpose(0, 2, 1)))
+                logs["nc1_test"][:, j] = nc1(xp.matmul(phi, a) / width, test[1], K)
             j += 1
             if j == L:
                 break

@@ -211,6 +211,11 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
     * ``mass_opt``: mean attention on each sequence's optimal token :math:`o(X)`;
     * ``mass_rel``: mean attention on tokens predictive of the sequence's label, over the sequences
       that hold one; ``mass_rel_uniform`` ``(trials,)`` the same at uniform attention;
+    * ``cos_local_path``: :math:`\cos(p_t, p_{\rm loc})` with :math:`p_{\rm loc}` the max-margin
+      direction of the selection made at the end (``sel``: the token of largest attention in each
+      sequence); ``cos_local`` ``(trials,)`` its final value, ``frac_sel_relevant`` and
+      ``frac_sel_opt`` ``(trials,)`` the fractions of sequences whose selected token is predictive
+      of the label (among those holding one) and is the optimal :math:`o(X)`;
     * ``scores`` ``(trials, V)``: :math:`p_T^\top E_s` at the end, ``scores_mm`` the same for
       :math:`p_{\rm mm}/\|p_{\rm mm}\|` times :math:`\|p_T\|`; ``coef`` ``(trials, V)`` as in
       :func:`one_step_embeddings`; ``frac_opt_relevant`` ``(trials,)``: among sequences holding a
@@ -247,12 +252,14 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
     p = xp.zeros((trials, E.shape[2]))
     L = log_steps.size
     logs = {k: xp.zeros((trials, L)) for k in ("loss", "pnorm", "cos", "mass_opt", "mass_rel")}
+    p_path = xp.zeros((trials, L, E.shape[2]))
     j = 0
     for step in range(steps + 1):
         loss, _, gp, a, _ = _grads(xp, counts, y, E, p, v, want_E=False)
         if step == log_steps[j]:
             nrm = xp.linalg.norm(p, axis=1)
             logs["loss"][:, j] = loss
+            p_path[:, j] = p
             logs["pnorm"][:, j] = nrm
             logs["cos"][:, j] = (p * pmm_unit).sum(1) / xp.maximum(nrm, 1e-300)
             logs["mass_opt"][:, j] = (a * onehot_opt).sum(-1).mean(1)
@@ -274,10 +281,13 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
         Eh[i], vh[i], ch[i], yh[i], relevant, "argmax", sel[i])) for i in range(trials)])
     ph_ = to_numpy(p)
     cos_local = (ph_ * p_loc).sum(1) / np.linalg.norm(ph_, axis=1) / np.linalg.norm(p_loc, axis=1)
+    pp_ = to_numpy(p_path)
+    cos_local_path = np.einsum("tld,td->tl", pp_, p_loc / np.linalg.norm(p_loc, axis=1)[:, None]) \
+        / np.maximum(np.linalg.norm(pp_, axis=2), 1e-300)
     scores = xp.einsum("tvd,td->tv", E, p)
     scores_mm = xp.einsum("tvd,td->tv", E, pmm_unit) * xp.linalg.norm(p, axis=1)[:, None]
     out = dict(logs, steps=log_steps, scores=scores, scores_mm=scores_mm, coef=ph["coef"],
                frac_opt_relevant=frac_rel, mass_rel_uniform=mass_rel_uni, p=p, p_mm=pmm_x,
-               cos_local=cos_local, p_local=p_loc, frac_sel_relevant=frac_sel_rel,
+               cos_local=cos_local, cos_local_path=cos_local_path, p_local=p_loc, frac_sel_relevant=frac_sel_rel,
                frac_sel_opt=frac_sel_opt)
     return {k: to_numpy(a) for k, a in out.items()}
