@@ -215,7 +215,9 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
       direction of the selection made at the end (``sel``: the token of largest attention in each
       sequence); ``cos_local`` ``(trials,)`` its final value, ``frac_sel_relevant`` and
       ``frac_sel_opt`` ``(trials,)`` the fractions of sequences whose selected token is predictive
-      of the label (among those holding one) and is the optimal :math:`o(X)`;
+      of the label (among those holding one) and is the optimal :math:`o(X)`; ``margin_ratio``
+      ``(trials,)`` the final normalised margin :math:`\min_k (Ap_T)_k/\|p_T\|` on that selection's
+      SVM rows, divided by the largest possible one, :math:`1/\|p_{\rm loc}\|`;
     * ``scores`` ``(trials, V)``: :math:`p_T^\top E_s` at the end, ``scores_mm`` the same for
       :math:`p_{\rm mm}/\|p_{\rm mm}\|` times :math:`\|p_T\|`; ``coef`` ``(trials, V)`` as in
       :func:`one_step_embeddings`; ``frac_opt_relevant`` ``(trials,)``: among sequences holding a
@@ -281,6 +283,10 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
         Eh[i], vh[i], ch[i], yh[i], relevant, "argmax", sel[i])) for i in range(trials)])
     ph_ = to_numpy(p)
     cos_local = (ph_ * p_loc).sum(1) / np.linalg.norm(ph_, axis=1) / np.linalg.norm(p_loc, axis=1)
+    margin_ratio = np.array([
+        (ts_theory.svm_margins(ts_theory.svm_constraints(Eh[i], vh[i], ch[i], yh[i], relevant,
+                                                         "argmax", sel[i]), ph_[i]).min()
+         * np.linalg.norm(p_loc[i])) for i in range(trials)])
     pp_ = to_numpy(p_path)
     cos_local_path = np.einsum("tld,td->tl", pp_, p_loc / np.linalg.norm(p_loc, axis=1)[:, None]) \
         / np.maximum(np.linalg.norm(pp_, axis=2), 1e-300)
@@ -288,6 +294,7 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
     scores_mm = xp.einsum("tvd,td->tv", E, pmm_unit) * xp.linalg.norm(p, axis=1)[:, None]
     out = dict(logs, steps=log_steps, scores=scores, scores_mm=scores_mm, coef=ph["coef"],
                frac_opt_relevant=frac_rel, mass_rel_uniform=mass_rel_uni, p=p, p_mm=pmm_x,
-               cos_local=cos_local, cos_local_path=cos_local_path, p_local=p_loc, frac_sel_relevant=frac_sel_rel,
+               cos_local=cos_local, cos_local_path=cos_local_path, p_local=p_loc,
+               margin_ratio=margin_ratio, frac_sel_relevant=frac_sel_rel,
                frac_sel_opt=frac_sel_opt)
     return {k: to_numpy(a) for k, a in out.items()}
