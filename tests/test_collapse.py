@@ -122,3 +122,13 @@ def test_bad_input():
     with pytest.raises(_validate.InvalidParameterError, match="shapes"):
         C.mean_field_grads(np.zeros((1, 3, 2)), np.zeros((1, 3)), np.zeros((1, 4, 2)),
                            np.zeros((1, 5, 2)))
+
+
+def test_chunking_does_not_change_results(monkeypatch):
+    d = C.gaussian_classes(3, 4, 6, sep=3.0, trials=1, seed=1)
+    kw = dict(K=3, width=16, steps=10, lr=1.0, log_steps=[0, 10], trials=3, seed=4)
+    one = C.train_mean_field(d["X"][0], d["labels"][0], **kw)
+    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", "0.00002")   # one trial per chunk
+    many = C.train_mean_field(d["X"][0], d["labels"][0], **kw)
+    for k in ("loss", "nc1", "h"):
+        assert np.allclose(one[k], many[k]), k

@@ -184,3 +184,17 @@ def test_simulator_bad_input():
     with pytest.raises(_validate.InvalidParameterError, match="log_steps"):
         S.train_token_selection(PP, PM, n=5, T=3, D=16, eta_E=1.0, eta_p=0.1, steps=3,
                                 log_steps=[5])
+
+
+def test_chunking_does_not_change_results(monkeypatch):
+    pp, pm = T.token_laws(vocab=30)
+    kw = dict(n=100, T=6, D=32, eta_E=30.0, eta_p=0.5, steps=20, log_steps=[0, 20], trials=3,
+              seed=8)
+    one = S.train_token_selection(pp, pm, **kw)
+    o1 = S.one_step_embeddings(PP, PM, n=50, T=5, D=8, eta=1.0, trials=3, seed=2)
+    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", "0.0006")     # one trial per chunk
+    many = S.train_token_selection(pp, pm, **kw)
+    o2 = S.one_step_embeddings(PP, PM, n=50, T=5, D=8, eta=1.0, trials=3, seed=2)
+    for k in ("loss", "cos", "cos_local", "scores"):
+        assert np.allclose(one[k], many[k], equal_nan=True), k
+    assert np.array_equal(o1["coef"], o2["coef"])

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import _validate
 from ..backend import get_backend, namespace_of, to_numpy
-from ..batch import TrialRNG
+from ..batch import TrialRNG, chunk_size, chunks
 
 __all__ = ["nc1", "nc1_bound", "gaussian_classes", "mean_field_grads", "train_mean_field"]
 
@@ -192,24 +192,50 @@ def train_mean_field(X, labels, K: int, width: int, steps: int, lr: float, log_s
     if log_steps.size == 0 or log_steps[-1] > steps:
         raise _validate.InvalidParameterError(
             f"log_steps must be a non-empty list of steps in [0, {steps}], got {log_steps}")
-    xp = get_backend().module
     Xh = _validate.finite_array(X, "X")
     if Xh.ndim == 2:
         Xh = np.broadcast_to(Xh, (trials,) + Xh.shape)
     if Xh.ndim != 3 or Xh.shape[0] != trials:
         raise _validate.InvalidParameterError(f"X must be (n, d) or (trials, n, d), got {Xh.shape}")
+    Xt = None
+    if X_test is not None:
+        Xt = _validate.finite_array(X_test, "X_test")
+        if Xt.ndim == 2:
+            Xt = np.broadcast_to(Xt, (trials,) + Xt.shape)
+    lab = np.asarray(to_numpy(labels))
+    lab = np.broadcast_to(lab, (trials,) + lab.shape[-1:]) if lab.ndim == 1 else lab
+    labt = None
+    if labels_test is not None:
+        labt = np.asarray(to_numpy(labels_test))
+        labt = np.broadcast_to(labt, (trials,) + labt.shape[-1:]) if labt.ndim == 1 else labt
+    n, d = Xh.shape[1:]
+    n_all = n + (0 if Xt is None else Xt.shape[1])
+    per_trial = 8 * (4 * n_all * width + 6 * width * (K + d) + 2 * n_all * (d + K))
+    step = chunk_size(per_trial, trials, "train_mean_field")
+    parts = []
+    for start, stop in chunks(trials, step, "mean-field training"):
+        parts.append(_train_chunk(Xh[start:stop], lab[start:stop],
+                                  None if Xt is None else Xt[start:stop],
+                                  None if labt is None else labt[start:stop],
+                                  K, width, steps, lr, log_steps, seed, start, stop))
+    out = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
+    out["steps"] = log_steps
+    return out
+
+
+def _train_chunk(Xh, labels, X_test, labels_test, K, width, steps, lr, log_steps, seed, start,
+                 stop):
+    xp = get_backend().module
+    trials = stop - start
     d = Xh.shape[2]
-    gen = TrialRNG(seed, 0, trials, xp)
+    gen = TrialRNG(seed, start, stop, xp)
     z = gen.standard_normal((trials, width, K + d))      # neuron j draws (a_j, w_j) together:
     a, W = z[..., :K], z[..., K:] / np.sqrt(d)          # nested widths share their first neurons
     _, X, Y, a, W = _check_net(xp.asarray(Xh), labels, a, W)
     lab = to_numpy(xp.argmax(Y, -1))
     test = None
     if X_test is not None:
-        Xt = _validate.finite_array(X_test, "X_test")
-        if Xt.ndim == 2:
-            Xt = np.broadcast_to(Xt, (trials,) + Xt.shape)
-        _, Xt, Yt, _, _ = _check_net(xp.asarray(Xt), labels_test, a, W)
+        _, Xt, Yt, _, _ = _check_net(xp.asarray(X_test), labels_test, a, W)
         test = (Xt, to_numpy(xp.argmax(Yt, -1)))
     L = log_steps.size
     logs = {k: np.zeros((trials, L)) for k in ("loss", "grad2", "nc1", "bound")}
@@ -232,4 +258,4 @@ def train_mean_field(X, labels, K: int, width: int, steps: int, lr: float, log_s
                 break
         a = a - lr * ga
         W = W - lr * gW
-    return dict(logs, steps=log_steps, h=to_numpy(h))
+    return dict(logs, h=to_numpy(h))

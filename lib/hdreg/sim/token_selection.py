@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import _validate
 from ..backend import get_backend, namespace_of, to_numpy
-from ..batch import TrialRNG
+from ..batch import TrialRNG, chunk_size, chunks
 from ..theory import token_selection as ts_theory
 
 __all__ = ["sample_counts", "attention_forward", "logistic_grads", "one_step_embeddings",
@@ -167,11 +167,24 @@ def one_step_embeddings(pi_pos, pi_neg, n: int, T: int, D: int, eta: float, tria
     ``freq`` ``(trials, V)``, the empirical signed frequency :math:`\hat{\mathbb E}[y n_s/T]`, and
     the arrays ``E0``, ``E1``, ``v``, ``counts``, ``y`` of the run.
     """
-    out = _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior)
-    return {k: to_numpy(a) for k, a in out.items() if k != "gen"}
+    trials = _validate.positive_int(trials, "trials")
+    V = np.asarray(to_numpy(pi_pos)).size
+    step = chunk_size(_per_trial_bytes(n, T, V, D), trials, "one_step_embeddings")
+    parts = []
+    for start, stop in chunks(trials, step, "one step on the embeddings"):
+        out = _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior,
+                         start, stop)
+        parts.append({k: to_numpy(a) for k, a in out.items()})
+    return {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
 
 
-def _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior):
+def _per_trial_bytes(n, T, V, D):
+    n, T, V, D = (max(1, int(_validate.positive_int(x, nm))) for x, nm in
+                  ((n, "n"), (T, "T"), (V, "vocab"), (D, "D")))
+    return n * T * V * 9 + 12 * n * V * 8 + 4 * V * D * 8
+
+
+def _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior, start=0, stop=None):
     p_, m_ = _laws(pi_pos, pi_neg)
     n = _validate.positive_int(n, "n")
     T = _validate.positive_int(T, "T")
@@ -181,10 +194,11 @@ def _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior):
     init_scale = _validate.positive_scalar(init_scale, "init_scale")
     prior = _validate.in_interval(prior, "prior", 0.0, 1.0)
     xp = get_backend().module
-    gen = TrialRNG(seed, 0, trials, xp)
+    stop = trials if stop is None else stop
+    gen = TrialRNG(seed, start, stop, xp)
     counts, y = _draw_counts(gen, xp, p_, m_, n, T, prior)
     E0, v = _init(gen, xp, p_.size, D, init_scale)
-    p0 = xp.zeros((trials, D))
+    p0 = xp.zeros((stop - start, D))
     _, gE, _, _, _ = _grads(xp, counts, y, E0, p0, v)
     E1 = E0 - eta * gE
     dE = E1 - E0
@@ -205,7 +219,8 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
 
     ``relevant`` (default :func:`hdreg.theory.token_selection.relevant_tokens`) is a ``(V,)``
     vector: :math:`+1` for tokens predictive of :math:`y=+1`, :math:`-1` for :math:`y=-1`, 0
-    otherwise; the SVM uses the sequences holding a token predictive of their label. Returns, at each step of ``log_steps`` (``(trials, L)`` arrays unless said):
+    otherwise; the SVM uses the sequences holding a token predictive of their label. Returns, at
+    each step of ``log_steps`` (``(trials, L)`` arrays unless said):
 
     * ``loss``; ``pnorm`` :math:`\|p_t\|`; ``cos`` :math:`\cos(p_t, p_{\rm mm})`;
     * ``mass_opt``: mean attention on each sequence's optimal token :math:`o(X)`;
@@ -217,7 +232,8 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
       ``frac_sel_opt`` ``(trials,)`` the fractions of sequences whose selected token is predictive
       of the label (among those holding one) and is the optimal :math:`o(X)`; ``margin_ratio``
       ``(trials,)`` the final normalised margin :math:`\min_k (Ap_T)_k/\|p_T\|` on that selection's
-      SVM rows, divided by the largest possible one, :math:`1/\|p_{\rm loc}\|`;
+      SVM rows, divided by the largest possible one, :math:`1/\|p_{\rm loc}\|` (NaN where that
+      SVM is infeasible);
     * ``scores`` ``(trials, V)``: :math:`p_T^\top E_s` at the end, ``scores_mm`` the same for
       :math:`p_{\rm mm}/\|p_{\rm mm}\|` times :math:`\|p_T\|`; ``coef`` ``(trials, V)`` as in
       :func:`one_step_embeddings`; ``frac_opt_relevant`` ``(trials,)``: among sequences holding a
@@ -229,11 +245,36 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
     if log_steps.size == 0 or log_steps[-1] > steps:
         raise _validate.InvalidParameterError(
             f"log_steps must be a non-empty list of steps in [0, {steps}], got {log_steps}")
-    ph = _phase_one(pi_pos, pi_neg, n, T, D, eta_E, trials, seed, init_scale, prior)
-    xp = get_backend().module
-    counts, y, E, v = ph["counts"], ph["y"], ph["E1"], ph["v"]
+    trials = _validate.positive_int(trials, "trials")
     if relevant is None:
         relevant = ts_theory.relevant_tokens(pi_pos, pi_neg)
+    V = np.asarray(to_numpy(pi_pos)).size
+    step = chunk_size(_per_trial_bytes(n, T, V, D), trials, "train_token_selection")
+    parts = []
+    for start, stop in chunks(trials, step, "token selection"):
+        parts.append(_train_chunk(pi_pos, pi_neg, n, T, D, eta_E, eta_p, steps, log_steps, trials,
+                                  seed, init_scale, prior, relevant, normalized, rule, start, stop))
+    out = {k: np.concatenate([q[k] for q in parts]) for k in parts[0] if k != "steps"}
+    out["steps"] = log_steps
+    return out
+
+
+def _svm_or_nan(E, v, counts, y, relevant, selected):
+    """The max-margin direction of one trial's selection, or NaNs when that SVM is infeasible
+    (a selection that no single query can make, e.g. early in training)."""
+    try:
+        A = ts_theory.svm_constraints(E, v, counts, y, relevant, "argmax", selected)
+        return ts_theory.max_margin_direction(A)
+    except ValueError:
+        return np.full(E.shape[1], np.nan)
+
+
+def _train_chunk(pi_pos, pi_neg, n, T, D, eta_E, eta_p, steps, log_steps, trials, seed,
+                 init_scale, prior, relevant, normalized, rule, start, stop):
+    ph = _phase_one(pi_pos, pi_neg, n, T, D, eta_E, trials, seed, init_scale, prior, start, stop)
+    trials = stop - start
+    xp = get_backend().module
+    counts, y, E, v = ph["counts"], ph["y"], ph["E1"], ph["v"]
     relevant = _validate.finite_array(relevant, "relevant", shape=(counts.shape[2],))
     rel = xp.asarray(relevant)
     own = (rel[None, None, :] * y[..., None]) > 0                    # (t, n, V)
@@ -241,8 +282,7 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
     # each trial's optimal tokens and max-margin direction (host, small QPs)
     ch, yh, Eh, vh = (to_numpy(a) for a in (counts, y, E, v))
     opt = np.stack([ts_theory.optimal_tokens(Eh[i], vh[i], ch[i], yh[i]) for i in range(trials)])
-    pmm = np.stack([ts_theory.max_margin_direction(ts_theory.svm_constraints(Eh[i], vh[i], ch[i], yh[i],
-                                                                             relevant, rule))
+    pmm = np.stack([_svm_or_nan(Eh[i], vh[i], ch[i], yh[i], relevant, None)
                     for i in range(trials)])
     onehot_opt = xp.asarray(opt[..., None] == np.arange(counts.shape[2]))
     hasf = has.astype(xp.float64)
@@ -279,14 +319,15 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
     frac_sel_rel = np.array([ownh[i, np.arange(sel.shape[1]), sel[i]][to_numpy(has)[i]].mean()
                              for i in range(trials)])
     frac_sel_opt = (sel == opt).mean(1)
-    p_loc = np.stack([ts_theory.max_margin_direction(ts_theory.svm_constraints(
-        Eh[i], vh[i], ch[i], yh[i], relevant, "argmax", sel[i])) for i in range(trials)])
+    p_loc = np.stack([_svm_or_nan(Eh[i], vh[i], ch[i], yh[i], relevant, sel[i])
+                      for i in range(trials)])
     ph_ = to_numpy(p)
     cos_local = (ph_ * p_loc).sum(1) / np.linalg.norm(ph_, axis=1) / np.linalg.norm(p_loc, axis=1)
-    margin_ratio = np.array([
-        (ts_theory.svm_margins(ts_theory.svm_constraints(Eh[i], vh[i], ch[i], yh[i], relevant,
-                                                         "argmax", sel[i]), ph_[i]).min()
-         * np.linalg.norm(p_loc[i])) for i in range(trials)])
+    margin_ratio = np.full(trials, np.nan)
+    for i in range(trials):
+        if np.all(np.isfinite(p_loc[i])):
+            A = ts_theory.svm_constraints(Eh[i], vh[i], ch[i], yh[i], relevant, "argmax", sel[i])
+            margin_ratio[i] = ts_theory.svm_margins(A, ph_[i]).min() * np.linalg.norm(p_loc[i])
     pp_ = to_numpy(p_path)
     cos_local_path = np.einsum("tld,td->tl", pp_, p_loc / np.linalg.norm(p_loc, axis=1)[:, None]) \
         / np.maximum(np.linalg.norm(pp_, axis=2), 1e-300)
