@@ -198,3 +198,16 @@ def test_chunking_does_not_change_results(monkeypatch):
     for k in ("loss", "cos", "cos_local", "scores"):
         assert np.allclose(one[k], many[k], equal_nan=True), k
     assert np.array_equal(o1["coef"], o2["coef"])
+
+
+def test_anchored_task_has_one_important_token_per_sequence():
+    L = T.anchored_token_laws(30, group=3)
+    c, y = S.sample_counts(L["rest"], L["rest"], n=200, T=8, trials=2, seed=3,
+                           anchor=(L["anchor_pos"], L["anchor_neg"]))
+    assert np.all(c[..., :6].sum(-1) == 1) and np.all(c.sum(-1) == 8)
+    pos = y > 0
+    assert np.all(c[pos][:, 3:6] == 0) and np.all(c[~pos][:, :3] == 0)
+    avg = T.position_average(L["anchor_pos"], L["rest"], 8)
+    assert avg.sum() == pytest.approx(1) and avg[0] == pytest.approx(1 / 24)
+    with pytest.raises(_validate.InvalidParameterError, match="anchor"):
+        S.sample_counts(L["rest"], L["rest"], n=5, T=3, anchor=L["anchor_pos"])

@@ -34,32 +34,45 @@ __all__ = ["sample_counts", "attention_forward", "logistic_grads", "one_step_emb
            "train_token_selection"]
 
 
-def _draw_counts(gen: TrialRNG, xp, pi_pos, pi_neg, n, T, prior):
+def _draw_counts(gen: TrialRNG, xp, pi_pos, pi_neg, n, T, prior, anchor=None):
     t = gen.trials
     y = xp.where(gen.random((t, n)) < prior, 1.0, -1.0)
     u = gen.random((t, n, T))
+    if anchor is not None:          # position 0 from the anchor laws, the others from pi
+        a_p = xp.asarray(np.cumsum(anchor[0]))
+        a_m = xp.asarray(np.cumsum(anchor[1]))
+        V0 = a_p.shape[0]
+        u0 = u[:, :, 0].ravel()
+        t_p = xp.minimum(xp.searchsorted(a_p, u0, side="right"), V0 - 1).reshape(t, n)
+        t_m = xp.minimum(xp.searchsorted(a_m, u0, side="right"), V0 - 1).reshape(t, n)
+        first = xp.where(y > 0, t_p, t_m)
     cdf_p = xp.asarray(np.cumsum(pi_pos))
     cdf_m = xp.asarray(np.cumsum(pi_neg))
     V = cdf_p.shape[0]
     tok_p = xp.minimum(xp.searchsorted(cdf_p, u.ravel(), side="right"), V - 1).reshape(u.shape)
     tok_m = xp.minimum(xp.searchsorted(cdf_m, u.ravel(), side="right"), V - 1).reshape(u.shape)
     tok = xp.where(y[..., None] > 0, tok_p, tok_m)
+    if anchor is not None:
+        tok[:, :, 0] = first
     counts = (tok[..., None] == xp.arange(V)).sum(axis=-2).astype(xp.float64)
     return counts, y
 
 
 def sample_counts(pi_pos, pi_neg, n: int, T: int, trials: int = 1, seed: int = 0,
-                  prior: float = 0.5):
+                  prior: float = 0.5, anchor=None):
     """Token counts ``(trials, n, V)`` and labels ``(trials, n)`` of ``n`` sequences of length ``T``
     per trial: label :math:`+1` with probability ``prior``, tokens i.i.d. from ``pi_pos`` or
-    ``pi_neg`` given the label."""
+    ``pi_neg`` given the label; with ``anchor = (anchor_pos, anchor_neg)`` the first token of each
+    sequence is drawn from the anchor law of its label instead (see
+    :func:`hdreg.theory.token_selection.anchored_token_laws`)."""
     p, m = _laws(pi_pos, pi_neg)
     n = _validate.positive_int(n, "n")
     T = _validate.positive_int(T, "T")
     trials = _validate.positive_int(trials, "trials")
     prior = _validate.in_interval(prior, "prior", 0.0, 1.0)
     xp = get_backend().module
-    counts, y = _draw_counts(TrialRNG(seed, 0, trials, xp), xp, p, m, n, T, prior)
+    anchor = _anchor(anchor, p.size)
+    counts, y = _draw_counts(TrialRNG(seed, 0, trials, xp), xp, p, m, n, T, prior, anchor)
     return to_numpy(counts), to_numpy(y)
 
 
@@ -68,6 +81,19 @@ def _laws(pi_pos, pi_neg):
     sf = ts_theory.signed_frequency(pi_pos, pi_neg)  # validates shapes, signs and sums
     del sf
     return (np.asarray(to_numpy(pi_pos), dtype=float), np.asarray(to_numpy(pi_neg), dtype=float))
+
+
+def _anchor(anchor, V):
+    if anchor is None:
+        return None
+    if not isinstance(anchor, (tuple, list)) or len(anchor) != 2:
+        raise _validate.InvalidParameterError(
+            "anchor must be a pair (anchor_pos, anchor_neg) of token laws")
+    a_p, a_m = _laws(anchor[0], anchor[1])
+    if a_p.size != V:
+        raise _validate.InvalidParameterError(
+            f"the anchor laws must have one entry per token ({V}), got {a_p.size}")
+    return a_p, a_m
 
 
 def _batch(counts, E, p, v):
@@ -157,7 +183,8 @@ def _init(gen, xp, V, D, init_scale):
 
 
 def one_step_embeddings(pi_pos, pi_neg, n: int, T: int, D: int, eta: float, trials: int = 1,
-                        seed: int = 0, init_scale: float = 1e-3, prior: float = 0.5) -> dict:
+                        seed: int = 0, init_scale: float = 1e-3, prior: float = 0.5,
+                        anchor=None) -> dict:
     r"""Phase one: draw ``n`` sequences, embeddings :math:`E^{(0)}_s\sim\mathcal N(0,
     \text{init\_scale}^2 I_D/D)` and a unit output vector :math:`v`, and take one gradient step of
     size ``eta`` on :math:`E` at :math:`p=0`.
@@ -173,7 +200,7 @@ def one_step_embeddings(pi_pos, pi_neg, n: int, T: int, D: int, eta: float, tria
     parts = []
     for start, stop in chunks(trials, step, "one step on the embeddings"):
         out = _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior,
-                         start, stop)
+                         start, stop, anchor)
         parts.append({k: to_numpy(a) for k, a in out.items()})
     return {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
 
@@ -184,7 +211,8 @@ def _per_trial_bytes(n, T, V, D):
     return n * T * V * 9 + 12 * n * V * 8 + 4 * V * D * 8
 
 
-def _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior, start=0, stop=None):
+def _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior, start=0, stop=None,
+               anchor=None):
     p_, m_ = _laws(pi_pos, pi_neg)
     n = _validate.positive_int(n, "n")
     T = _validate.positive_int(T, "T")
@@ -196,7 +224,7 @@ def _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior, st
     xp = get_backend().module
     stop = trials if stop is None else stop
     gen = TrialRNG(seed, start, stop, xp)
-    counts, y = _draw_counts(gen, xp, p_, m_, n, T, prior)
+    counts, y = _draw_counts(gen, xp, p_, m_, n, T, prior, _anchor(anchor, p_.size))
     E0, v = _init(gen, xp, p_.size, D, init_scale)
     p0 = xp.zeros((stop - start, D))
     _, gE, _, _, _ = _grads(xp, counts, y, E0, p0, v)
@@ -211,13 +239,15 @@ def _phase_one(pi_pos, pi_neg, n, T, D, eta, trials, seed, init_scale, prior, st
 def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, eta_p: float,
                           steps: int, log_steps, trials: int = 1, seed: int = 0,
                           init_scale: float = 1.0, prior: float = 0.5, relevant=None,
-                          normalized: bool = True, rule: str = "set") -> dict:
+                          normalized: bool = True, rule: str = "argmax", anchor=None) -> dict:
     r"""Both phases: one step of size ``eta_E`` on the embeddings (:func:`one_step_embeddings`),
     then ``steps`` steps of gradient descent of size ``eta_p`` on :math:`p` from :math:`p=0`, with
     :math:`E` frozen; the max-margin direction :math:`p_{\rm mm}` of each trial's training set is
     computed once (:func:`hdreg.theory.token_selection.max_margin_direction`).
 
-    ``relevant`` (default :func:`hdreg.theory.token_selection.relevant_tokens`) is a ``(V,)``
+    ``anchor`` as in :func:`sample_counts` (then ``pi_pos``, ``pi_neg`` are the laws of the other
+    tokens). ``relevant`` (default :func:`hdreg.theory.token_selection.relevant_tokens` of the
+    per-position laws) is a ``(V,)``
     vector: :math:`+1` for tokens predictive of :math:`y=+1`, :math:`-1` for :math:`y=-1`, 0
     otherwise; the SVM uses the sequences holding a token predictive of their label. Returns, at
     each step of ``log_steps`` (``(trials, L)`` arrays unless said):
@@ -246,14 +276,19 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
         raise _validate.InvalidParameterError(
             f"log_steps must be a non-empty list of steps in [0, {steps}], got {log_steps}")
     trials = _validate.positive_int(trials, "trials")
-    if relevant is None:
+    if relevant is None and anchor is None:
         relevant = ts_theory.relevant_tokens(pi_pos, pi_neg)
+    elif relevant is None:
+        anchor = _anchor(anchor, np.asarray(to_numpy(pi_pos)).size)
+        relevant = ts_theory.relevant_tokens(ts_theory.position_average(anchor[0], pi_pos, T),
+                                             ts_theory.position_average(anchor[1], pi_neg, T))
     V = np.asarray(to_numpy(pi_pos)).size
     step = chunk_size(_per_trial_bytes(n, T, V, D), trials, "train_token_selection")
     parts = []
     for start, stop in chunks(trials, step, "token selection"):
         parts.append(_train_chunk(pi_pos, pi_neg, n, T, D, eta_E, eta_p, steps, log_steps, trials,
-                                  seed, init_scale, prior, relevant, normalized, rule, start, stop))
+                                  seed, init_scale, prior, relevant, normalized, rule, start, stop,
+                                  anchor))
     out = {k: np.concatenate([q[k] for q in parts]) for k in parts[0] if k != "steps"}
     out["steps"] = log_steps
     return out
@@ -270,8 +305,9 @@ def _svm_or_nan(E, v, counts, y, relevant, selected):
 
 
 def _train_chunk(pi_pos, pi_neg, n, T, D, eta_E, eta_p, steps, log_steps, trials, seed,
-                 init_scale, prior, relevant, normalized, rule, start, stop):
-    ph = _phase_one(pi_pos, pi_neg, n, T, D, eta_E, trials, seed, init_scale, prior, start, stop)
+                 init_scale, prior, relevant, normalized, rule, start, stop, anchor):
+    ph = _phase_one(pi_pos, pi_neg, n, T, D, eta_E, trials, seed, init_scale, prior, start, stop,
+                    anchor)
     trials = stop - start
     xp = get_backend().module
     counts, y, E, v = ph["counts"], ph["y"], ph["E1"], ph["v"]

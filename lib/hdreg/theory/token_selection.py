@@ -33,7 +33,7 @@ import numpy as np
 from .. import _validate
 from ..backend import namespace_of, to_numpy
 
-__all__ = ["token_laws", "relevant_tokens", "signed_frequency", "one_step_coefficient", "optimal_tokens",
+__all__ = ["token_laws", "anchored_token_laws", "position_average", "relevant_tokens", "signed_frequency", "one_step_coefficient", "optimal_tokens",
            "svm_constraints", "max_margin_direction", "svm_margins"]
 
 
@@ -60,6 +60,40 @@ def token_laws(vocab: int = 60, group: int = 5, boost: float = 6.0, neutral_boos
     pos[2 * group:3 * group] = neutral_boost
     neg[2 * group:3 * group] = neutral_boost
     return pos / pos.sum(), neg / neg.sum()
+
+
+def anchored_token_laws(vocab: int = 30, group: int = 5, neutral_boost: float = 3.0) -> dict:
+    r"""Laws of a task with exactly one important token per sequence.
+
+    The *anchor* (one position per sequence) is drawn uniformly from the label's own important
+    tokens: ``anchor_pos`` uniform on ``0 .. group-1``, ``anchor_neg`` on ``group .. 2 group-1``; the
+    other positions are drawn from ``rest``, the same law in both classes, zero on the important
+    tokens, weight ``neutral_boost`` on ``2 group .. 3 group-1`` and 1 on the others. Returns the dict
+    ``anchor_pos``, ``anchor_neg``, ``rest``.
+    """
+    vocab = _validate.positive_int(vocab, "vocab")
+    group = _validate.positive_int(group, "group")
+    if 3 * group > vocab:
+        raise _validate.InvalidParameterError(
+            f"vocab must be >= 3 * group = {3 * group} (three groups of tokens), got {vocab}")
+    neutral_boost = _validate.positive_scalar(neutral_boost, "neutral_boost")
+    a_pos = np.zeros(vocab)
+    a_neg = np.zeros(vocab)
+    a_pos[:group] = 1.0 / group
+    a_neg[group:2 * group] = 1.0 / group
+    rest = np.ones(vocab)
+    rest[:2 * group] = 0.0
+    rest[2 * group:3 * group] = neutral_boost
+    return dict(anchor_pos=a_pos, anchor_neg=a_neg, rest=rest / rest.sum())
+
+
+def position_average(anchor, rest, T: int) -> np.ndarray:
+    r"""Per-position marginal law :math:`(\alpha + (T-1)\rho)/T` of a sequence of length ``T`` whose
+    anchor is drawn from ``anchor`` (:math:`\alpha`) and whose other tokens from ``rest``
+    (:math:`\rho`); the signed frequency of an anchored task is that of these laws."""
+    a, r = _laws(anchor, rest)
+    T = _validate.positive_int(T, "T")
+    return (a + (T - 1) * r) / T
 
 
 def relevant_tokens(pi_pos, pi_neg) -> np.ndarray:
