@@ -132,3 +132,18 @@ def test_chunking_does_not_change_results(monkeypatch):
     many = C.train_mean_field(d["X"][0], d["labels"][0], **kw)
     for k in ("loss", "nc1", "h"):
         assert np.allclose(one[k], many[k]), k
+
+
+def test_runs_on_the_gpu_stand_in(monkeypatch):
+    import fake_cupy
+
+    import hdreg.backend
+    mod = fake_cupy.install(monkeypatch)
+    assert hdreg.backend.get_backend().name == "cupy"
+    d = C.gaussian_classes(3, 4, 6, sep=3.0, trials=1, seed=1, n_test_per=2)
+    r = C.train_mean_field(d["X"][0], d["labels"][0], 3, 8, 5, 1.0, [0, 5], trials=2, seed=4,
+                           X_test=d["X_test"][0], labels_test=d["labels_test"][0])
+    for k, val in list(d.items()) + list(r.items()):
+        assert isinstance(val, np.ndarray), k
+    H = mod.asarray(r["h"])
+    assert isinstance(C.nc1(H, np.stack([d["labels"][0]] * 2), 3), np.ndarray)

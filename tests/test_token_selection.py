@@ -211,3 +211,19 @@ def test_anchored_task_has_one_important_token_per_sequence():
     assert avg.sum() == pytest.approx(1) and avg[0] == pytest.approx(1 / 24)
     with pytest.raises(_validate.InvalidParameterError, match="anchor"):
         S.sample_counts(L["rest"], L["rest"], n=5, T=3, anchor=L["anchor_pos"])
+
+
+def test_runs_on_the_gpu_stand_in(monkeypatch):
+    import fake_cupy
+
+    import hdreg.backend
+    mod = fake_cupy.install(monkeypatch)
+    assert hdreg.backend.get_backend().name == "cupy"
+    pp, pm = T.token_laws(vocab=30)
+    r = S.train_token_selection(pp, pm, n=60, T=6, D=32, eta_E=30.0, eta_p=0.5, steps=10,
+                                log_steps=[0, 10], trials=2, seed=1)
+    o = S.one_step_embeddings(PP, PM, n=30, T=5, D=8, eta=1.0, trials=2, seed=2)
+    c, y = S.sample_counts(PP, PM, n=10, T=4, trials=2, seed=3)
+    for out in (r, o, {"c": c, "y": y}):
+        for k, val in out.items():
+            assert isinstance(val, np.ndarray), k

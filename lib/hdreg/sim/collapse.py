@@ -76,8 +76,8 @@ def nc1(features, labels, K: int) -> np.ndarray:
     the mean of the class means (the two agree for balanced classes)."""
     xp, H, onehot, cnt = _features(features, labels, K)
     SW, SB = _scatter(xp, H, onehot, cnt)
-    SBp = xp.linalg.pinv(SB, rcond=1e-10) if xp is np else xp.linalg.pinv(SB)
-    return to_numpy(xp.einsum("tij,tji->t", SW, SBp) / onehot.shape[2])
+    SBp = np.linalg.pinv(to_numpy(SB), rcond=1e-10)        # (trials, k, k): tiny, on the host
+    return np.einsum("tij,tji->t", to_numpy(SW), SBp) / onehot.shape[2]
 
 
 def nc1_bound(features, labels, K: int, loss) -> np.ndarray:
