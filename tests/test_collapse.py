@@ -147,3 +147,19 @@ def test_runs_on_the_gpu_stand_in(monkeypatch):
         assert isinstance(val, np.ndarray), k
     H = mod.asarray(r["h"])
     assert isinstance(C.nc1(H, np.stack([d["labels"][0]] * 2), 3), np.ndarray)
+
+
+def test_initial_feature_energy():
+    from hdreg.theory import collapse as TC
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 7)) * np.array([[0.1], [1.0], [2.0], [3.0], [0.0]])
+    e = TC.initial_feature_energy(X, 3)
+    g = rng.standard_normal(400000)
+    s = np.sqrt((X ** 2).sum(1) / 7)
+    mc = 3 * np.tanh(s[:, None] * g) ** 2
+    assert np.allclose(e, mc.mean(1), atol=4 * mc.std(1).max() / np.sqrt(g.size) + 1e-12)
+    assert e[-1] == 0.0
+    with pytest.raises(_validate.InvalidParameterError, match="X"):
+        TC.initial_feature_energy(np.ones(3), 3)
+    with pytest.raises(_validate.InvalidParameterError, match="K"):
+        TC.initial_feature_energy(X, 0)

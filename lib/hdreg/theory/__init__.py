@@ -9,6 +9,6 @@ from . import (distillation, gradient_flow, icl, isotropic, marchenko_pastur, ra
 __all__ = ["ridge", "isotropic", "marchenko_pastur", "scaling", "random_features", "distillation",
            "weak_to_strong", "icl", "ttt", "synthetic", "spectral", "gradient_flow", "softmax_attention"]
 
-from . import token_selection  # noqa: E402
+from . import collapse, token_selection  # noqa: E402
 
-__all__ += ["token_selection"]
+__all__ += ["token_selection", "collapse"]
