@@ -54,6 +54,25 @@ SABOTAGE = {
         "_c.nc1_bound = lambda *a: 0.5 * _orig(*a)\n",
         "NC1 never exceeds the loss bound",
     ),
+    # the initial-noise energy with Var(w.x) = |x|^2 instead of |x|^2 / d
+    "init-energy-without-one-over-d": (
+        "import numpy as _np, hdreg.theory.collapse as _tc\n"
+        "_orig = _tc.initial_feature_energy\n"
+        "_tc.initial_feature_energy = lambda X, K, nodes=80: "
+        "_orig(_np.asarray(X) * _np.sqrt(_np.asarray(X).shape[1]), K, nodes)\n",
+        "at initialisation N E|h|^2 = K E tanh^2 g",
+    ),
+    # the mean-field simulator's features off by 5% in energy
+    "mean-field-simulator-off-by-5-percent": (
+        "import hdreg.sim.collapse as _c\n"
+        "_orig = _c.train_mean_field\n"
+        "def _bad(*a, **k):\n"
+        "    r = _orig(*a, **k)\n"
+        "    r['h'] = 1.05 ** 0.5 * r['h']\n"
+        "    return r\n"
+        "_c.train_mean_field = _bad\n",
+        "at initialisation N E|h|^2 = K E tanh^2 g",
+    ),
 }
 
 
