@@ -53,7 +53,7 @@ from ..theory import softmax_attention as sa_theory
 
 __all__ = ["sample_prompts", "softmax_forward", "softmax_loss_grad", "long_prompt_gap",
            "SoftmaxTraining", "train_softmax", "ols_design_risk", "softmax_task_loss_grad",
-           "paired_excess", "SoftmaxFit", "fit_softmax"]
+           "paired_excess", "SoftmaxFit", "fit_softmax", "pretrain_sweep"]
 
 
 def _draw(gen, xp, lam, prompts: int, n: int, noise_sd: float):
@@ -410,3 +410,76 @@ def fit_softmax(spectrum, n: int, noise_var: float, prompts: int, steps: int, lr
         v = v - lr * gv / (2.0 * float(m2.mean()))
     hist.append(float(_task_loss_grad(xp, W, v, X, xq, s2)[0].mean()) + s2)
     return SoftmaxFit(np.arange(steps + 1), np.asarray(hist), to_numpy(W), float(v))
+
+
+def _loss_grad_rep(xp, W, v, X, y, xq, yq):
+    """:func:`_loss_grad` batched over a leading replicate axis (``W`` ``(R, d, d)``, ``v`` ``(R,)``)."""
+    P = X.shape[1]
+    a = xp.einsum("rpd,red->rpe", xq, W)
+    s = xp.einsum("rpnd,rpd->rpn", X, a)
+    s = s - s.max(axis=2, keepdims=True)
+    e = xp.exp(s)
+    p = e / e.sum(axis=2, keepdims=True)
+    m = (p * y).sum(axis=2)
+    r = v[:, None] * m - yq
+    g = 2.0 * r / P
+    z = xp.einsum("rpn,rpnd->rpd", p * (y - m[..., None]), X)
+    gW = v[:, None, None] * xp.einsum("rp,rpd,rpe->rde", g, z, xq)
+    gv = (g * m).sum(axis=1)
+    return gW, gv, (m * m).mean(axis=1)
+
+
+def pretrain_sweep(spectrum, n: int, noise_var: float, sizes, replicates: int, steps: int = 20,
+                   lr: float = 0.5, seed: int = 0, test_prompts: int = 4000, test_seed: int = 7,
+                   temperature=None) -> np.ndarray:
+    r"""Pretrain the layer on ``P`` prompts for every ``P`` in ``sizes`` and return its test excess
+    risk, ``(replicates, len(sizes))``.
+
+    Replicate ``r`` draws ``max(sizes)`` prompts (covariates, a task :math:`w\sim\mathcal N(0,I_d)` per
+    prompt and label noise) from ``(seed, r)``; the set of size ``P`` is its first ``P`` prompts (nested
+    sets, common random numbers). On each set the layer is trained by full-batch preconditioned gradient
+    descent on the empirical squared loss (the step of :func:`train_softmax`, ``method="precond"``,
+    spectral start :math:`W_0=c_0\hat\Lambda^{-1}`, :math:`v_0=1/c_0`, :math:`c_0` = ``temperature``,
+    default :math:`1/\sqrt d`), ``steps`` steps, all replicates at once. The test excess is the
+    task-integrated risk minus :math:`\sigma^2` on ``test_prompts`` common prompts drawn from
+    ``test_seed`` (the prompts of :func:`paired_excess` with the same seed).
+    """
+    from ..batch import TrialRNG, chunk_size, chunks  # noqa: PLC0415
+
+    xp = get_backend().module
+    lam = xp.asarray(to_numpy(_validate.spectrum(spectrum)))
+    d = lam.shape[0]
+    n = _validate.positive_int(n, "n (the context length)")
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sz = np.atleast_1d(np.asarray(sizes))
+    if sz.ndim != 1 or sz.size == 0:
+        raise ValueError(f"sizes must be a non-empty 1-D list of training-set sizes, got {sizes!r}")
+    sz = [_validate.positive_int(k, "sizes (numbers of prompts)") for k in sz]
+    R = _validate.positive_int(replicates, "replicates")
+    steps = _validate.positive_int(steps, "steps")
+    lr = float(_validate.nonneg(lr, "lr", allow_zero=False))
+    test_prompts = _validate.positive_int(test_prompts, "test_prompts")
+    c0 = 1 / np.sqrt(d) if temperature is None else float(
+        _validate.nonneg(temperature, "temperature", allow_zero=False))
+    Pm, root, sd = max(sz), xp.sqrt(lam), float(np.sqrt(s2))
+    Xt, xqt = _draw_covariates(test_seed, 0, test_prompts, n, lam, xp)
+    out = np.empty((R, len(sz)))
+    step = chunk_size(8.0 * 3 * Pm * (n + 1) * (d + 1), R, "pretrain_sweep")
+    for a0, b0 in chunks(R, step, desc="pretraining sweep"):
+        g = TrialRNG(seed, a0, b0, xp)
+        Z = g.standard_normal((b0 - a0, Pm, n + 1, d)) * root
+        w = g.standard_normal((b0 - a0, Pm, d))
+        Y = (Z * w[:, :, None, :]).sum(axis=-1) + sd * g.standard_normal((b0 - a0, Pm, n + 1))
+        for j, P in enumerate(sz):
+            X, y, xq, yq = Z[:, :P, :n], Y[:, :P, :n], Z[:, :P, n], Y[:, :P, n]
+            xs = X.reshape(b0 - a0, -1, d)
+            li = xp.linalg.inv(xp.einsum("rkd,rke->rde", xs, xs) / xs.shape[1])
+            W, v = c0 * li, xp.full(b0 - a0, 1.0 / c0)
+            for _ in range(steps):
+                gW, gv, m2 = _loss_grad_rep(xp, W, v, X, y, xq, yq)
+                W = W - lr * (li @ li @ gW @ li) / (2.0 * v * v)[:, None, None]
+                v = v - lr * gv / (2.0 * m2)
+            for r in range(b0 - a0):
+                loss = _task_loss_grad(xp, W[r], float(v[r]), Xt, xqt, s2)[0]
+                out[a0 + r, j] = float(loss.mean())
+    return out
