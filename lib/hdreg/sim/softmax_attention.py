@@ -431,9 +431,10 @@ def _loss_grad_rep(xp, W, v, X, y, xq, yq):
 
 def pretrain_sweep(spectrum, n: int, noise_var: float, sizes, replicates: int, steps: int = 20,
                    lr: float = 0.5, seed: int = 0, test_prompts: int = 4000, test_seed: int = 7,
-                   temperature=None) -> np.ndarray:
+                   temperature=None, record=None) -> np.ndarray:
     r"""Pretrain the layer on ``P`` prompts for every ``P`` in ``sizes`` and return its test excess
-    risk, ``(replicates, len(sizes))``.
+    risk, ``(replicates, len(sizes))``, or ``(replicates, len(sizes), len(record))`` at the step counts
+    ``record`` (each in ``0 .. steps``) when it is given.
 
     Replicate ``r`` draws ``max(sizes)`` prompts (covariates, a task :math:`w\sim\mathcal N(0,I_d)` per
     prompt and label noise) from ``(seed, r)``; the set of size ``P`` is its first ``P`` prompts (nested
@@ -461,9 +462,13 @@ def pretrain_sweep(spectrum, n: int, noise_var: float, sizes, replicates: int, s
     test_prompts = _validate.positive_int(test_prompts, "test_prompts")
     c0 = 1 / np.sqrt(d) if temperature is None else float(
         _validate.nonneg(temperature, "temperature", allow_zero=False))
+    rec = [steps] if record is None else [_validate.nonneg_int(k, "record (step counts)")
+                                          for k in np.atleast_1d(np.asarray(record))]
+    if not rec or max(rec) > steps:
+        raise ValueError(f"record must be a non-empty list of step counts in 0..{steps}, got {record!r}")
     Pm, root, sd = max(sz), xp.sqrt(lam), float(np.sqrt(s2))
     Xt, xqt = _draw_covariates(test_seed, 0, test_prompts, n, lam, xp)
-    out = np.empty((R, len(sz)))
+    out = np.empty((R, len(sz), len(rec)))
     step = chunk_size(8.0 * 3 * Pm * (n + 1) * (d + 1), R, "pretrain_sweep")
     for a0, b0 in chunks(R, step, desc="pretraining sweep"):
         g = TrialRNG(seed, a0, b0, xp)
@@ -475,11 +480,14 @@ def pretrain_sweep(spectrum, n: int, noise_var: float, sizes, replicates: int, s
             xs = X.reshape(b0 - a0, -1, d)
             li = xp.linalg.inv(xp.einsum("rkd,rke->rde", xs, xs) / xs.shape[1])
             W, v = c0 * li, xp.full(b0 - a0, 1.0 / c0)
-            for _ in range(steps):
+            for t in range(steps + 1):
+                for k in (k for k, tk in enumerate(rec) if tk == t):
+                    for r in range(b0 - a0):
+                        loss = _task_loss_grad(xp, W[r], float(v[r]), Xt, xqt, s2)[0]
+                        out[a0 + r, j, k] = float(loss.mean())
+                if t == steps:
+                    break
                 gW, gv, m2 = _loss_grad_rep(xp, W, v, X, y, xq, yq)
                 W = W - lr * (li @ li @ gW @ li) / (2.0 * v * v)[:, None, None]
                 v = v - lr * gv / (2.0 * m2)
-            for r in range(b0 - a0):
-                loss = _task_loss_grad(xp, W[r], float(v[r]), Xt, xqt, s2)[0]
-                out[a0 + r, j] = float(loss.mean())
-    return out
+    return out[..., 0] if record is None else out

@@ -44,7 +44,7 @@ from .icl import isotropic_icl_loss
 __all__ = ["long_prompt_prediction", "toy_moments", "toy_optimum", "toy_gd_excess",
            "toy_precond_excess", "gd_exponent", "gd_powerlaw", "ols_risk", "ols_excess",
            "linear_attention_excess", "softmax_rate_variance", "softmax_rate_constant",
-           "softmax_excess", "rate_slope_se"]
+           "softmax_excess", "rate_slope_se", "paired_slope_se"]
 
 
 def _lam(spectrum):
@@ -173,7 +173,8 @@ def softmax_rate_variance(u, spectrum, noise_var) -> np.ndarray:
     if np.any(~np.isfinite(u_)) or np.any(u_ <= 0) or np.any(u_ >= 0.5):
         raise ValueError(f"u must lie in (0, 1/2), got {u!r}")
     tr, d = lam.sum(), lam.size
-    out = (1 - 2 * u_) ** (-d / 2) * ((tr + s2) / u_ + tr / (1 - 2 * u_))
+    with np.errstate(over="ignore"):                      # V = inf near u = 1/2 for large d
+        out = (1 - 2 * u_) ** (-d / 2) * ((tr + s2) / u_ + tr / (1 - 2 * u_))
     return float(out) if out.ndim == 0 else out
 
 
@@ -220,3 +221,25 @@ def rate_slope_se(x, y, se) -> tuple[float, float]:
     lx = np.log(x)
     c = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
     return float(c @ np.log(y)), float(np.sqrt(np.sum((c * se / y) ** 2)))
+
+
+def paired_slope_se(x, samples) -> tuple[float, float]:
+    r"""Log-log slope of the mean of ``samples`` (``(trials, len(x))``, one row per trial, the columns
+    paired: the same trial at every ``x``) against ``x``, and its standard error by the delta method with
+    the full covariance of the column means (so that the correlation that common random numbers create
+    between the points is accounted for)."""
+    x = np.asarray(x, dtype=float)
+    a = np.asarray(samples, dtype=float)
+    if x.ndim != 1 or x.size < 3 or a.ndim != 2 or a.shape[1] != x.size or a.shape[0] < 2:
+        raise ValueError(f"x must be 1-D with >= 3 points and samples (trials >= 2, {x.size}), "
+                         f"got {x.shape} and {a.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(a))):
+        raise ValueError("x and samples must be finite")
+    m = a.mean(axis=0)
+    if np.any(x <= 0) or np.any(m <= 0):
+        raise ValueError("x and the column means of samples must be positive")
+    lx = np.log(x)
+    c = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
+    J = c / m
+    cov = np.cov(a, rowvar=False) / a.shape[0]
+    return float(c @ np.log(m)), float(np.sqrt(max(J @ cov @ J, 0.0)))
