@@ -37,7 +37,7 @@ from ..batch import TrialRNG
 from ..theory import heavy_ball as hb_theory
 
 __all__ = ["least_squares_heavy_ball", "two_layer_loss_grad", "dropout_gap", "dropout_loss",
-           "TwoLayerRun", "train_two_layer"]
+           "TwoLayerRun", "train_two_layer", "empirical_rate"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,3 +228,24 @@ def train_two_layer(width: int, steps: int, alpha: float, beta: float, trials: i
     gap = _dropout_gap(xp, a, W, X)
     return TwoLayerRun(np.asarray(rec_steps), to_numpy(xp.stack(rec_loss, axis=1)), to_numpy(gap),
                        to_numpy(a), to_numpy(W), to_numpy(X), to_numpy(y))
+
+
+def empirical_rate(dist, start: int = 0, ceiling: float = 1e-3, floor: float = 1e-12) -> np.ndarray:
+    """Per-trial contraction factor per step, ``exp(slope)`` of a least-squares fit of ``log dist``
+    against the step, over the steps ``t >= start`` with ``floor < dist_t / dist_0 < ceiling`` (past
+    the transient, above round-off). ``dist`` (trials, T)."""
+    d = _validate.finite_array(dist, "dist", ndim=2, low=0.0)
+    start = _validate.nonneg_int(start, "start")
+    ceiling = _validate.in_interval(ceiling, "ceiling", 0.0, 1.0, low_open=True)
+    floor = _validate.in_interval(floor, "floor", 0.0, ceiling, low_open=True, high_open=True)
+    out = np.empty(d.shape[0])
+    for i, row in enumerate(d):
+        t = np.arange(row.size)
+        rel = row / row[0]
+        ok = (t >= start) & (rel > floor) & (rel < ceiling)
+        if ok.sum() < 3:
+            raise _validate.InvalidParameterError(
+                f"dist: trial {i} has fewer than 3 steps in the fitting window; run longer or "
+                f"widen [floor, ceiling]")
+        out[i] = np.exp(np.polyfit(t[ok], np.log(row[ok]), 1)[0])
+    return out
