@@ -138,6 +138,7 @@ def obs_prune(w, H, k: int):
         q = xp.argmin(sal, axis=1)
         w, Hinv = _remove(xp, w, Hinv, q)
         removed[rows, q] = True
+        w = xp.where(removed, 0.0, w)      # removed stay exactly zero (round-off in the downdate)
     return to_numpy(w)
 
 
