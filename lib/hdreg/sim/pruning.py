@@ -81,12 +81,17 @@ def _check_hinv(xp, w, Hinv):
     return w, Hinv
 
 
+def _saliency(w, hinv_diag):
+    """``w_q^2 / (2 [H^{-1}]_{qq})`` elementwise (any array module)."""
+    return w * w / (2.0 * hinv_diag)
+
+
 def obs_saliency(w, Hinv):
     """OBS saliency ``w_q^2 / (2 [H^{-1}]_{qq})`` of every weight: the increase of the quadratic
     loss ``(theta - w)^T H (theta - w) / 2`` when ``w_q`` is removed and the rest re-optimised."""
     xp = get_backend().module
     w, Hinv = _check_hinv(xp, w, Hinv)
-    return to_numpy(w * w / (2.0 * xp.diagonal(Hinv, axis1=1, axis2=2)))
+    return to_numpy(_saliency(w, xp.diagonal(Hinv, axis1=1, axis2=2)))
 
 
 def _remove(xp, w, Hinv, q):
@@ -134,7 +139,7 @@ def obs_prune(w, H, k: int):
     rows = xp.arange(w.shape[0])
     for _ in range(d - k):
         diag = xp.diagonal(Hinv, axis1=1, axis2=2)
-        sal = xp.where(removed, xp.inf, w * w / xp.where(removed, 1.0, diag))
+        sal = xp.where(removed, xp.inf, _saliency(w, xp.where(removed, 1.0, diag)))
         q = xp.argmin(sal, axis=1)
         w, Hinv = _remove(xp, w, Hinv, q)
         removed[rows, q] = True
