@@ -101,3 +101,18 @@ def test_train_two_layer_common_random_numbers_and_bad_input():
         hbs.train_two_layer(10, 20, -0.01, 0.9, 2)
     with pytest.raises(InvalidParameterError):
         hbs.two_layer_loss_grad(*_net()[:3], np.full((2, 7), np.nan))
+
+
+def test_gpu_path_under_the_strict_standin(monkeypatch):
+    import fake_cupy
+
+    import hdreg
+    fake_cupy.install(monkeypatch)
+    assert hdreg.backend.get_backend().name == "cupy"
+    r = hbs.least_squares_heavy_ball(40, 8, "heavy_ball", 10, 2, seed=1)
+    assert all(isinstance(v, np.ndarray) for v in r.values())
+    run = hbs.train_two_layer(4, 3, 0.01, 0.9, 2, seed=1, record_every=1)
+    assert isinstance(run.loss, np.ndarray) and isinstance(run.dropout_gap, np.ndarray)
+    a, W, X, y = _net()
+    assert all(isinstance(v, np.ndarray) for v in hbs.two_layer_loss_grad(a, W, X, y))
+    assert isinstance(hbs.dropout_gap(a, W, X, y), np.ndarray)

@@ -83,3 +83,21 @@ def test_sparse_recovery_contraction_and_common_random_numbers():
     assert np.array_equal(c["dist"], a["dist"][:2])
     # MSE at step 0 is ||X (w0 - w*)||^2 / n
     assert np.all(a["loss"] >= 0)
+
+
+def test_gpu_path_under_the_strict_standin(monkeypatch):
+    import fake_cupy
+
+    import hdreg
+    fake_cupy.install(monkeypatch)
+    assert hdreg.backend.get_backend().name == "cupy"
+    w, H = _problem(seed=3)
+    for out in (prs.hard_threshold(w, 3), prs.obs_saliency(w, np.linalg.inv(H)),
+                prs.obs_prune(w, H, 3), prs.mask_projection(w, H, np.abs(w) > 0.5 * 0 + np.sort(
+                    np.abs(w), 1)[:, [4]]),
+                prs.quadratic_increase(w, 0 * w, H)):
+        assert isinstance(out, np.ndarray)
+    r = prs.sparse_recovery("kiht", n=64, d=32, k_star=4, k=12, steps=5, trials=2, seed=1)
+    assert all(isinstance(v, np.ndarray) for v in r.values())
+    o = prs.one_shot_pruning(40, 10, 5, 0.5, 2, seed=1)
+    assert all(isinstance(v, np.ndarray) for v in o.values())

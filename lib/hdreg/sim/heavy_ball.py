@@ -92,7 +92,7 @@ def least_squares_heavy_ball(n: int, d: int, method: str, steps: int, trials: in
 
 def _check_net(a, W, X, y):
     xp = get_backend().module
-    a, W, X, y = (xp.asarray(to_numpy(v), dtype=xp.float64) for v in (a, W, X, y))
+    a, W, X, y = (xp.asarray(to_numpy(v), dtype=np.float64) for v in (a, W, X, y))
     if a.ndim != 2 or W.ndim != 3 or X.ndim != 3 or y.ndim != 2:
         raise _validate.InvalidParameterError(
             "need a (trials, N), W (trials, N, d), X (trials, n, d), y (trials, n); got shapes "

@@ -44,7 +44,7 @@ METHODS = ("topk_iobs", "kiht")
 
 
 def _arr(xp, v, name, ndim):
-    a = xp.asarray(to_numpy(v), dtype=xp.float64)
+    a = xp.asarray(to_numpy(v), dtype=np.float64)
     if a.ndim != ndim:
         raise _validate.InvalidParameterError(f"{name} must be a {ndim}-D array, got shape {a.shape}")
     if not bool(xp.all(xp.isfinite(a))):
@@ -52,11 +52,16 @@ def _arr(xp, v, name, ndim):
     return a
 
 
-def _topk_mask(xp, w, k):
-    idx = xp.argsort(-xp.abs(w), axis=-1)[..., :k]
-    mask = xp.zeros(w.shape, dtype=bool)
-    xp.put_along_axis(mask, idx, True, axis=-1)
+def _scatter_mask(xp, shape, idx):
+    """Boolean (T, d) mask, true at ``idx`` (T, m) in each row (fancy assignment, CuPy-safe)."""
+    mask = xp.zeros(shape, dtype=bool)
+    mask[xp.arange(shape[0])[:, None], idx] = True
     return mask
+
+
+def _topk_mask(xp, w, k):
+    """Rows' ``k`` largest magnitudes (ties broken by the sort, so exactly ``k`` per row)."""
+    return _scatter_mask(xp, w.shape, xp.argsort(-xp.abs(w), axis=-1)[:, :k])
 
 
 def hard_threshold(w, k: int):
@@ -130,10 +135,9 @@ def obs_prune(w, H, k: int):
     k = _validate.integer(k, "k", 0)
     if k > d:
         raise _validate.InvalidParameterError(f"k must be <= d = {d}, got {k}")
-    try:
-        xp.linalg.cholesky(H)
-    except Exception:
-        raise _validate.InvalidParameterError("H must be symmetric positive definite") from None
+    if not bool(xp.all(xp.abs(H - xp.swapaxes(H, 1, 2)) <= 1e-10 * xp.abs(H).max())) or \
+            not bool(xp.all(xp.linalg.eigvalsh(H)[:, 0] > 0)):
+        raise _validate.InvalidParameterError("H must be symmetric positive definite")
     Hinv = xp.linalg.inv(H)
     removed = xp.zeros(w.shape, dtype=bool)
     rows = xp.arange(w.shape[0])
@@ -168,7 +172,7 @@ def mask_projection(u, H, keep):
     r = int(nrem[0])
     if r == 0:
         return to_numpy(u)
-    R = xp.argsort(keep, axis=1, kind="stable")[:, :r]             # removed indices first
+    R = xp.argsort(keep.astype(np.int8), axis=1)[:, :r]            # the removed indices
     Hinv = xp.linalg.inv(H)
     HR = xp.take_along_axis(Hinv, R[:, None, :], axis=2)           # (T, d, r)
     HRR = xp.take_along_axis(HR, R[:, :, None], axis=1)            # (T, r, r)
@@ -221,8 +225,7 @@ def sparse_recovery(method: str, n: int = 256, d: int = 128, k_star: int = 16, k
     if prior == "rademacher":
         amp = xp.where(amp >= 0, 1.0, -1.0)
     order = xp.argsort(r.random((trials, d)), axis=1)
-    support = xp.zeros((trials, d), dtype=bool)
-    xp.put_along_axis(support, order[:, :k_star], True, axis=1)
+    support = _scatter_mask(xp, (trials, d), order[:, :k_star])
     wstar = xp.where(support, amp, 0.0)
     X = r.standard_normal((trials, n, d)) / np.sqrt(n)
     w = (2.0 * r.random((trials, d)) - 1.0) / np.sqrt(d)
