@@ -25,7 +25,7 @@ SABOTAGE = {
         "def _bad(mu, L):\n"
         "    return 1.0 / L, (L / mu - 1) / (L / mu + 1)\n"
         "_t.optimal_gd = _bad\n",
-        "gradient descent is never slower than its worst mode",
+        "tuned gradient descent's fitted exponent matches (k-1)/(k+1)",
     ),
     # the effective step of over-damped momentum taken as alpha (the 1/(1 - beta) forgotten)
     "effective-step-without-friction-factor": (
