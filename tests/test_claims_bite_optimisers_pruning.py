@@ -10,6 +10,16 @@ from _bite import assert_claim_fails
 CHAPTER = "optimisers_pruning.md"
 
 SABOTAGE = {
+    # the under-damped modulus taken as beta instead of sqrt(beta)
+    "underdamped-modulus-beta-not-sqrt": (
+        "import numpy as _np, hdreg.theory.heavy_ball as _t\n"
+        "_orig = _t.mode_rate\n"
+        "def _bad(alpha, beta, lam):\n"
+        "    r = _orig(alpha, beta, lam)\n"
+        "    return _np.where(_t.underdamped(alpha, beta, lam), beta, r)\n"
+        "_t.mode_rate = _bad\n",
+        "iterated modes contract by the largest root modulus",
+    ),
     # Polyak's momentum not squared: beta = (sqrt k - 1)/(sqrt k + 1) (the rate, not its square)
     "polyak-momentum-not-squared": (
         "import numpy as _np, hdreg.theory.heavy_ball as _t\n"

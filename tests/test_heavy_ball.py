@@ -116,3 +116,17 @@ def test_gpu_path_under_the_strict_standin(monkeypatch):
     a, W, X, y = _net()
     assert all(isinstance(v, np.ndarray) for v in hbs.two_layer_loss_grad(a, W, X, y))
     assert isinstance(hbs.dropout_gap(a, W, X, y), np.ndarray)
+
+
+def test_mode_trajectories():
+    lam = np.array([0.2, 1.0, 2.5])
+    tr = hbs.mode_trajectories(0.5, 0.5, lam, 200)
+    assert tr.shape == (3, 201) and tr[0, 0] == pytest.approx(np.sqrt(2))
+    fit = hbs.empirical_rate(tr, start=50, ceiling=1.0, floor=1e-250)
+    assert np.allclose(fit, hbt.mode_rate(0.5, 0.5, lam), rtol=1e-2)
+    with pytest.raises(InvalidParameterError):
+        hbs.mode_trajectories(0.5, 1.2, lam, 10)
+    with pytest.raises(InvalidParameterError):
+        hbs.mode_trajectories(0.5, 0.5, [[1.0]], 10)
+    with pytest.raises(InvalidParameterError):
+        hbs.empirical_rate(tr[:, :2], start=0)

@@ -37,7 +37,8 @@ from ..batch import TrialRNG
 from ..theory import heavy_ball as hb_theory
 
 __all__ = ["least_squares_heavy_ball", "two_layer_loss_grad", "dropout_gap", "dropout_loss",
-           "TwoLayerRun", "train_two_layer", "empirical_rate"]
+           "TwoLayerRun", "train_two_layer", "empirical_rate",
+           "mode_trajectories"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,3 +250,24 @@ def empirical_rate(dist, start: int = 0, ceiling: float = 1e-3, floor: float = 1
                 f"widen [floor, ceiling]")
         out[i] = np.exp(np.polyfit(t[ok], np.log(row[ok]), 1)[0])
     return out
+
+
+def mode_trajectories(alpha: float, beta: float, lam, steps: int) -> np.ndarray:
+    """Norm of the state ``(z_t, z_{t-1})`` of the heavy-ball recursion of each eigen-mode,
+    ``z_{t+1} = (1 + beta - alpha lam) z_t - beta z_{t-1}``, from ``z_0 = z_{-1} = 1``.
+
+    ``lam`` (m,) curvatures; returns a NumPy array (m, steps + 1). The state norm, unlike
+    ``|z_t|``, does not pass through zero when the mode oscillates."""
+    alpha = _validate.positive_scalar(alpha, "alpha")
+    beta = _validate.in_interval(beta, "beta", 0.0, 1.0, high_open=True)
+    steps = _validate.positive_int(steps, "steps")
+    xp = get_backend().module
+    lam = xp.asarray(_validate.finite_array(lam, "lam", ndim=1, low=0.0))
+    c = 1.0 + beta - alpha * lam
+    z, zp = xp.ones_like(lam), xp.ones_like(lam)
+    out = xp.empty((lam.size, steps + 1))
+    out[:, 0] = xp.sqrt(z * z + zp * zp)
+    for t in range(steps):
+        z, zp = c * z - beta * zp, z
+        out[:, t + 1] = xp.sqrt(z * z + zp * zp)
+    return to_numpy(out)
