@@ -130,3 +130,16 @@ def test_mode_trajectories():
         hbs.mode_trajectories(0.5, 0.5, [[1.0]], 10)
     with pytest.raises(InvalidParameterError):
         hbs.empirical_rate(tr[:, :2], start=0)
+
+
+def test_chunking_does_not_change_the_numbers(monkeypatch):
+    ls = hbs.least_squares_heavy_ball(40, 8, "gd", 10, 3, seed=5)
+    net = hbs.train_two_layer(6, 5, 0.01, 0.9, 3, seed=5, record_every=2)
+    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", "5e-6")        # one trial per chunk
+    ls1 = hbs.least_squares_heavy_ball(40, 8, "gd", 10, 3, seed=5)
+    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", "4e-5")
+    net1 = hbs.train_two_layer(6, 5, 0.01, 0.9, 3, seed=5, record_every=2)
+    for key in ls:
+        assert np.array_equal(ls[key], ls1[key]), key
+    for f in ("steps", "loss", "dropout_gap", "a", "W", "X", "y"):
+        assert np.array_equal(getattr(net, f), getattr(net1, f)), f

@@ -101,3 +101,16 @@ def test_gpu_path_under_the_strict_standin(monkeypatch):
     assert all(isinstance(v, np.ndarray) for v in r.values())
     o = prs.one_shot_pruning(40, 10, 5, 0.5, 2, seed=1)
     assert all(isinstance(v, np.ndarray) for v in o.values())
+
+
+@pytest.mark.parametrize("fn", ["sparse_recovery", "one_shot_pruning"])
+def test_chunking_does_not_change_the_numbers(fn, monkeypatch):
+    call = {"sparse_recovery": lambda: prs.sparse_recovery("kiht", n=64, d=32, k_star=4, k=12,
+                                                           steps=20, trials=3, seed=5),
+            "one_shot_pruning": lambda: prs.one_shot_pruning(40, 10, 5, 0.5, 3, seed=5)}[fn]
+    whole = call()
+    budget = {"sparse_recovery": "5e-5", "one_shot_pruning": "2e-5"}[fn]   # one trial per chunk
+    monkeypatch.setenv("HDREG_MEM_BUDGET_GB", budget)
+    one = call()
+    for key in whole:
+        assert np.array_equal(whole[key], one[key]), key

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import _validate
 from ..backend import get_backend, to_numpy
-from ..batch import TrialRNG
+from ..batch import TrialRNG, chunk_size, chunks
 from ..theory import heavy_ball as hb_theory
 
 __all__ = ["least_squares_heavy_ball", "two_layer_loss_grad", "dropout_gap", "dropout_loss",
@@ -60,16 +60,25 @@ def least_squares_heavy_ball(n: int, d: int, method: str, steps: int, trials: in
     trials = _validate.positive_int(trials, "trials")
     seed = _validate.seed(seed)
     xp = get_backend().module
-    r = TrialRNG(seed, 0, trials, xp)
-    X = r.standard_normal((trials, n, d))
-    wstar = r.standard_normal((trials, d)) / np.sqrt(d)
+    step = chunk_size(8 * (n * d + 2 * d * d + (steps + 8) + 4 * d), trials,
+                      "least_squares_heavy_ball")
+    parts = []
+    for start, stop in chunks(trials, step, "least squares"):
+        parts.append(_ls_chunk(xp, TrialRNG(seed, start, stop, xp), n, d, method, steps))
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _ls_chunk(xp, r, n, d, method, steps):
+    T = r.trials
+    X = r.standard_normal((T, n, d))
+    wstar = r.standard_normal((T, d)) / np.sqrt(d)
     H = xp.matmul(xp.swapaxes(X, 1, 2), X) / n
+    del X
     ev = to_numpy(xp.linalg.eigvalsh(H))
     mu, L = ev[:, 0], ev[:, -1]
     if method == "gd":
-        pars = [hb_theory.optimal_gd(m, l) + (0.0,) for m, l in zip(mu, L)]
-        alpha = np.array([p[0] for p in pars])
-        beta = np.zeros(trials)
+        alpha = np.array([hb_theory.optimal_gd(m, l)[0] for m, l in zip(mu, L)])
+        beta = np.zeros(T)
     else:
         pars = [hb_theory.optimal_heavy_ball(m, l) for m, l in zip(mu, L)]
         alpha = np.array([p[0] for p in pars])
@@ -78,7 +87,7 @@ def least_squares_heavy_ball(n: int, d: int, method: str, steps: int, trials: in
     b = xp.asarray(beta)[:, None]
     e = -wstar
     e_prev = e
-    dist = xp.empty((trials, steps + 1))
+    dist = xp.empty((T, steps + 1))
     dist[:, 0] = xp.linalg.norm(e, axis=1)
     for t in range(steps):
         g = xp.matmul(H, e[:, :, None])[:, :, 0]
@@ -206,13 +215,26 @@ def train_two_layer(width: int, steps: int, alpha: float, beta: float, trials: i
     if width % 2:
         raise _validate.InvalidParameterError(f"width must be even (dropout keeps half), got {width}")
     xp = get_backend().module
-    r = TrialRNG(seed, 0, trials, xp)
-    U = r.standard_normal((trials, m, d))
+    nrec = steps // record_every + 2
+    step = chunk_size(8 * (5 * n * width + 4 * width * (d + 1) + n * (d + m + 2) + nrec),
+                      trials, "train_two_layer")
+    parts = []
+    for start, stop in chunks(trials, step, "two-layer networks"):
+        parts.append(_train_chunk(xp, TrialRNG(seed, start, stop, xp), width, steps, alpha,
+                                  beta, d, n, m, record_every, init_scale))
+    rec_steps = parts[0][0]
+    fields = [np.concatenate([p[i] for p in parts]) for i in range(1, 7)]
+    return TwoLayerRun(rec_steps, *fields)
+
+
+def _train_chunk(xp, r, width, steps, alpha, beta, d, n, m, record_every, init_scale):
+    T = r.trials
+    U = r.standard_normal((T, m, d))
     U = U / xp.linalg.norm(U, axis=2, keepdims=True)
-    X = r.standard_normal((trials, n, d))
+    X = r.standard_normal((T, n, d))
     y = xp.tanh(xp.matmul(X, xp.swapaxes(U, 1, 2))).mean(axis=2)
-    a = init_scale * r.standard_normal((trials, width))
-    W = r.standard_normal((trials, width, d)) / np.sqrt(d)
+    a = init_scale * r.standard_normal((T, width))
+    W = r.standard_normal((T, width, d)) / np.sqrt(d)
     va, vW = xp.zeros_like(a), xp.zeros_like(W)
     rec_steps, rec_loss = [], []
     for t in range(steps + 1):
@@ -227,8 +249,8 @@ def train_two_layer(width: int, steps: int, alpha: float, beta: float, trials: i
         a = a + va
         W = W + vW
     gap = _dropout_gap(xp, a, W, X)
-    return TwoLayerRun(np.asarray(rec_steps), to_numpy(xp.stack(rec_loss, axis=1)), to_numpy(gap),
-                       to_numpy(a), to_numpy(W), to_numpy(X), to_numpy(y))
+    return (np.asarray(rec_steps), to_numpy(xp.stack(rec_loss, axis=1)), to_numpy(gap),
+            to_numpy(a), to_numpy(W), to_numpy(X), to_numpy(y))
 
 
 def empirical_rate(dist, start: int = 0, ceiling: float = 1e-3, floor: float = 1e-12) -> np.ndarray:

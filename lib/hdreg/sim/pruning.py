@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import _validate
 from ..backend import get_backend, namespace_of, to_numpy
-from ..batch import TrialRNG
+from ..batch import TrialRNG, chunk_size, chunks
 
 __all__ = ["hard_threshold", "obs_saliency", "obs_remove", "obs_prune", "mask_projection",
            "quadratic_increase", "sparse_recovery", "one_shot_pruning", "PRIORS", "METHODS"]
@@ -220,7 +220,17 @@ def sparse_recovery(method: str, n: int = 256, d: int = 128, k_star: int = 16, k
     seed = _validate.seed(seed)
     step = 2.0 / n if newton_step is None else _validate.positive_scalar(newton_step, "newton_step")
     xp = get_backend().module
-    r = TrialRNG(seed, 0, trials, xp)
+    per_trial = 8 * (n * d + 2 * d * d + 3 * (steps + 1) + 10 * d + 2 * n)
+    cs = chunk_size(per_trial, trials, "sparse_recovery")
+    parts = []
+    for start, stop in chunks(trials, cs, "sparse recovery"):
+        parts.append(_recovery_chunk(xp, TrialRNG(seed, start, stop, xp), method, prior, n, d,
+                                     k_star, k, steps, step))
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def _recovery_chunk(xp, r, method, prior, n, d, k_star, k, steps, step):
+    trials = r.trials
     amp = r.standard_normal((trials, d))
     if prior == "rademacher":
         amp = xp.where(amp >= 0, 1.0, -1.0)
@@ -232,6 +242,7 @@ def sparse_recovery(method: str, n: int = 256, d: int = 128, k_star: int = 16, k
     y = xp.matmul(X, wstar[:, :, None])[:, :, 0]
     H = xp.matmul(xp.swapaxes(X, 1, 2), X)
     b = xp.matmul(xp.swapaxes(X, 1, 2), y[:, :, None])[:, :, 0]
+    del X
     yy = (y * y).sum(axis=1)
     if method == "topk_iobs":
         w_ls = xp.linalg.solve(H, b[:, :, None])[:, :, 0]
@@ -280,7 +291,15 @@ def one_shot_pruning(n: int, d: int, k: int, rho: float, trials: int, seed: int 
     trials = _validate.positive_int(trials, "trials")
     seed = _validate.seed(seed)
     xp = get_backend().module
-    r = TrialRNG(seed, 0, trials, xp)
+    cs = chunk_size(8 * (2 * n * d + 8 * d * d + 10 * d), trials, "one_shot_pruning")
+    parts = []
+    for start, stop in chunks(trials, cs, "one-shot pruning"):
+        parts.append(_one_shot_chunk(xp, TrialRNG(seed, start, stop, xp), n, d, k, rho))
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def _one_shot_chunk(xp, r, n, d, k, rho):
+    trials = r.trials
     w = r.standard_normal((trials, d))
     Z = r.standard_normal((trials, n, d))
     X = xp.empty_like(Z)
@@ -289,6 +308,7 @@ def one_shot_pruning(n: int, d: int, k: int, rho: float, trials: int, seed: int 
     for j in range(1, d):
         X[:, :, j] = rho * X[:, :, j - 1] + c * Z[:, :, j]
     H = xp.matmul(xp.swapaxes(X, 1, 2), X) / n
+    del X, Z
     mask = _topk_mask(xp, w, k)
     out = dict(magnitude=w * mask, magnitude_obs=mask_projection(w, H, mask), obs=obs_prune(w, H, k))
     return {m: quadratic_increase(theta, w, H) for m, theta in out.items()}
