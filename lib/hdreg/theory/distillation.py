@@ -521,9 +521,7 @@ def shifted_teacher_moments(spectrum, beta_star, teacher_spectrum, m, noise_var,
     spec = _host_spectrum(spectrum)
     b_star = _host_vector(beta_star, spec, "beta_star")
     spec_s = as_host(_validate.vector_like(teacher_spectrum, spec, "teacher_spectrum"))
-    spec_s = _host_spectrum(spec_s) if spec_s.size else spec_s
-    if not np.any(spec_s > 0):
-        raise ValueError("teacher_spectrum must have at least one positive entry")
+    spec_s = as_host(_validate.spectrum(spec_s, "teacher_spectrum"))  # non-negative, one positive
     mom = teacher_moments(spec_s, b_star, m, noise_var, lam)
     risk = float(np.sum(spec * ((mom.mean - b_star) ** 2 + mom.var)))
     return TeacherMoments(mom.mean, mom.var, risk, mom.kappa, mom.noise_eff)
