@@ -57,12 +57,12 @@ def check_width_for(width_for, spectrum, beta, noise_var) -> None:
         lams.append(lam)
     want = np.array(want)
     got = np.array([float(np.squeeze(attempt(width_for, n, 0.1))) for n in ns])
-    close(got, want, rtol=0.02, what="your widths at eps = 0.1",
+    close(got, want, rtol=0.02, what="your width for each n at eps = 0.1",
           hint="tune the kernel student (w2s.tuned_student with p_student=None), then use "
                "w2s.width_correction at that penalty: its first_order is proportional to 1/p_S, "
                "so one evaluation at p_S = 1 is enough; the correction is relative to .kernel")
     half = np.array([float(np.squeeze(attempt(width_for, n, 0.05))) for n in ns])
-    close(half, 2 * want, rtol=0.02, what="your widths at eps = 0.05",
+    close(half, 2 * want, rtol=0.02, what="your width for each n at eps = 0.05",
           hint="the first-order correction is proportional to 1/p_S")
     exact = np.array([float(w2s.width_correction(spec, b, noise_var, n, 0.0, n, lam, p).exact)
                       / w2s.width_correction(spec, b, noise_var, n, 0.0, n, lam, p).kernel
