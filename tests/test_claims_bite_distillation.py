@@ -6,7 +6,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "04_distillation.md"
+CHAPTER = "distillation.md"
 
 SABOTAGE = {
     # a classic slip: c = df1/(n - df1) instead of df2/(n - df2) in the model-shift lemma

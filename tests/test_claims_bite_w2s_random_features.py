@@ -7,7 +7,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "05_w2s_random_features.md"
+CHAPTER = "w2s_random_features.md"
 
 SABOTAGE = {
     # the model-shift cross term without its factor 2 (a classic slip when expanding the square)

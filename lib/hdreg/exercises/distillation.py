@@ -1,4 +1,4 @@
-"""Checks for the exercises of the distillation chapter (``chapters/04_distillation.md``)."""
+"""Checks for the exercises of the distillation chapter (``chapters/distillation.md``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Checks for the exercises of the weak-to-strong random-features chapter
-(``chapters/05_w2s_random_features.md``)."""
+(``chapters/w2s_random_features.md``)."""
 
 from __future__ import annotations
 
