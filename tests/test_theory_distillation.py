@@ -311,3 +311,18 @@ def test_covariance_shift_bad_input_raises(case):
     fn, word = BAD_SHIFT[case]
     with pytest.raises(ValueError, match=word):
         fn(spec, beta)
+
+
+def test_teacher_on_masked_data_is_the_capacity_curve_without_unseen_noise():
+    spec, beta = _problem()
+    m, n, noise = 200, 80, 0.2
+    terms = dist.surrogate_risk_terms(spec, beta, beta, n, 0.0)
+    s = spec / (spec + terms.kappa)
+    w = s**2 + terms.c * (1 - s) ** 2
+    for k in (5, 60, 150):
+        seen = np.arange(spec.size) < k
+        got = dist.covariance_shift_risk(spec, beta, spec * seen, m, n, noise).student
+        want = (np.sum(spec[~seen] * beta[~seen] ** 2)
+                + (1 + terms.c) * np.sum((spec * (1 - s) ** 2 * beta**2)[seen])
+                + noise / (m - k) * np.sum(w[seen]))
+        assert np.isclose(got, want, rtol=1e-8), k
