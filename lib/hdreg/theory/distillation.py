@@ -391,23 +391,9 @@ def two_stage_risk(spectrum, beta_star, m, n, noise_var, lam_teacher=0.0, lam=0.
     b_star = _host_vector(beta_star, spec, "beta_star")
     sigma_t = _scalar_nonneg(target_noise_var, "target_noise_var")
     mom = teacher_moments(spec, b_star, m, noise_var, lam_teacher, features)
-    terms = surrogate_risk_terms(spec, b_star, mom.mean, n, sigma_t, lam)
-    kappa = np.atleast_1d(terms.kappa).reshape(-1)
-    c = np.atleast_1d(terms.c).reshape(-1)
-    extra = np.empty(kappa.size)
-    xp, (sp, var, c_x) = _on_backend(spec, mom.var, c)
-    step = max(1, _BLOCK // spec.size)
-    for a in range(0, kappa.size, step):
-        s, om = _shrinkage(sp, kappa[a:a + step], xp)
-        extra[a:a + step] = as_host((sp * var * (s * s + c_x[a:a + step, None] * om * om)).sum(axis=1))
-    student = np.asarray(terms.risk) + extra.reshape(np.shape(terms.risk))
+    student = student_risk_given_teacher(spec, b_star, mom.mean, mom.var, n, sigma_t, lam)
     strong = surrogate_risk(spec, b_star, b_star, n, noise_var, lam)
-
-    def out(a):
-        a = as_host(a)
-        return float(a) if a.ndim == 0 else a
-
-    return TwoStageRisk(mom.risk, out(student), out(strong), mom)
+    return TwoStageRisk(mom.risk, student, strong, mom)
 
 
 def power_law_ratio_limit(alpha: float, source: float) -> float:
