@@ -2,6 +2,7 @@
 
 from . import (distillation, gradient_flow, icl, random_features, ridge, softmax_attention, synthetic,
                uniformity, weak_to_strong)
+from . import heavy_ball, pruning
 
 __all__ = ["ridge", "random_features", "distillation", "weak_to_strong", "icl", "synthetic",
-           "uniformity", "gradient_flow", "softmax_attention"]
+           "uniformity", "gradient_flow", "softmax_attention", "heavy_ball", "pruning"]
