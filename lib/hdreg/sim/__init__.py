@@ -2,10 +2,9 @@
 
 from . import (distillation, gradient_flow, icl, random_features, ridge, softmax_attention, synthetic,
                uniformity, weak_to_strong)
+from . import heavy_ball, pruning
+from . import collapse, token_selection
 
 __all__ = ["ridge", "random_features", "distillation", "weak_to_strong", "icl", "synthetic",
-           "uniformity", "gradient_flow", "softmax_attention"]
-
-from . import collapse, token_selection  # noqa: E402
-
-__all__ += ["token_selection", "collapse"]
+           "uniformity", "gradient_flow", "softmax_attention", "heavy_ball", "pruning",
+           "token_selection", "collapse"]

@@ -29,6 +29,14 @@ contracts the error :math:`I-v\Lambda W` by the factor :math:`1-\eta` per step. 
 own construction "of the kind" described by Goel, Soltanolkotabi and Bartlett (arXiv 2603.01514); it
 omits their regulariser.
 
+**Tasks integrated out** (:func:`softmax_task_loss_grad`, :func:`paired_excess`, :func:`fit_softmax`).
+The scores do not involve the labels, so given the covariates of a prompt the prediction is linear in
+the task and the noise, and with :math:`w\sim\mathcal N(0,I_d)` the conditional risk is exact:
+:math:`\mathbb E_{w,\varepsilon}(\hat y-y_q)^2 = \|vX^\top p - x_q\|^2 + \sigma^2v^2\|p\|^2 + \sigma^2`.
+Least squares and linear attention have the same kind of design-conditioned risk, so the three can be
+compared prompt by prompt. Prompts are drawn with :class:`hdreg.batch.TrialRNG`: prompt ``i`` depends
+only on ``(seed, i)``.
+
 Functions are written against the array module ``xp`` of the active backend and return NumPy arrays.
 """
 
@@ -44,7 +52,8 @@ from ..profiles import progress
 from ..theory import softmax_attention as sa_theory
 
 __all__ = ["sample_prompts", "softmax_forward", "softmax_loss_grad", "long_prompt_gap",
-           "SoftmaxTraining", "train_softmax", "ols_design_risk"]
+           "SoftmaxTraining", "train_softmax", "ols_design_risk", "softmax_task_loss_grad",
+           "paired_excess", "SoftmaxFit", "fit_softmax", "pretrain_sweep"]
 
 
 def _draw(gen, xp, lam, prompts: int, n: int, noise_sd: float):
@@ -264,3 +273,221 @@ def ols_design_risk(spectrum, n: int, noise_var: float, trials: int, seed: int =
     G = X.transpose(0, 2, 1) @ X
     tr = (xp.linalg.inv(G) * xp.diag(lam)[None]).sum(axis=(1, 2))
     return to_numpy(s2 * (1.0 + tr))
+
+
+def _draw_covariates(seed, start, stop, n, lam, xp):
+    from ..batch import TrialRNG  # noqa: PLC0415
+
+    g = TrialRNG(seed, start, stop, xp)
+    d = lam.shape[0]
+    root = xp.sqrt(lam)
+    z = g.standard_normal((stop - start, n + 1, d))
+    return z[:, :n] * root, z[:, n] * root
+
+
+def _task_loss_grad(xp, W, v, X, xq, s2):
+    B = X.shape[0]
+    a = xq @ W.T
+    s = (X * a[:, None, :]).sum(axis=-1)
+    s = s - s.max(axis=1, keepdims=True)
+    e = xp.exp(s)
+    p = e / e.sum(axis=1, keepdims=True)
+    m = (p[..., None] * X).sum(axis=1)                     # sum_i p_i x_i, (B, d)
+    r = v * m - xq
+    pp = (p * p).sum(axis=1)
+    loss = (r * r).sum(axis=1) + s2 * v * v * pp           # excess over sigma^2, per prompt
+    g = 2 * v * (X * r[:, None, :]).sum(axis=-1) + 2 * s2 * v * v * p   # dL/dp_i
+    ds = p * (g - (p * g).sum(axis=1, keepdims=True))       # dL/ds_i
+    z = (ds[..., None] * X).sum(axis=1)
+    gW = z.T @ xq / B
+    gv = float((2 * (m * r).sum(axis=1) + 2 * s2 * v * pp).mean())
+    return loss, gW, gv, (m * m).sum(axis=1) + s2 * pp
+
+
+def softmax_task_loss_grad(W, v, X, xq, noise_var):
+    r"""Risk of the layer averaged over tasks :math:`w\sim\mathcal N(0,I_d)` and label noise, given the
+    covariates of a batch of prompts (``X`` ``(B, n, d)``, ``xq`` ``(B, d)``):
+    :math:`\frac1B\sum_b\big(\|vX_b^\top p_b - x_{q,b}\|^2 + \sigma^2v^2\|p_b\|^2\big) + \sigma^2`, and its
+    gradients ``(loss, grad_W, grad_v)`` (hand-derived)."""
+    B = np.asarray(X).shape[0] if np.ndim(X) == 3 else 0
+    dummy = np.zeros(np.asarray(X).shape[:2]) if np.ndim(X) == 3 else np.zeros((0,))
+    xp, W, v, X, _, xq, _ = _check_batch(W, v, X, dummy, xq)
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    if B == 0:
+        raise ValueError("X must hold at least one prompt")
+    loss, gW, gv, _ = _task_loss_grad(xp, W, v, X, xq, s2)
+    return float(loss.mean()) + s2, to_numpy(gW), gv
+
+
+def paired_excess(W, v, spectrum, n: int, noise_var: float, prompts: int, seed: int = 0,
+                  linear=None) -> dict:
+    r"""Excess risks over :math:`\sigma^2`, task and noise integrated, on ``prompts`` common prompts:
+    ``"softmax"`` (the layer ``(W, v)``), ``"ols"`` (least squares on the context,
+    :math:`\sigma^2x_q^\top(X^\top X)^{-1}x_q`) and, when ``linear`` (the diagonal of
+    :math:`\Gamma`) is given, ``"linear"`` (the linear-attention layer :math:`x_q^\top\Gamma h`,
+    :math:`h=\frac1n\sum_iy_ix_i`: :math:`\|\frac1n X^\top X\Gamma x_q - x_q\|^2 + \sigma^2\|X\Gamma x_q\|^2/n^2`).
+    Each is a ``(prompts,)`` NumPy array, prompt ``i`` drawn from ``(seed, i)``; needs ``n > d``."""
+    from ..batch import chunk_size, chunks  # noqa: PLC0415
+
+    xp = get_backend().module
+    lam = xp.asarray(to_numpy(_validate.spectrum(spectrum)))
+    d = lam.shape[0]
+    n = _validate.positive_int(n, "n (the context length)")
+    if n <= d:
+        raise ValueError(f"n must be > d = {d} for least squares, got {n}")
+    prompts = _validate.positive_int(prompts, "prompts")
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    Wh = np.asarray(W, dtype=float)
+    if Wh.shape != (d, d) or not np.all(np.isfinite(Wh)):
+        raise ValueError(f"W must be a finite ({d}, {d}) matrix, got shape {Wh.shape}")
+    if not np.isfinite(float(v)):
+        raise ValueError(f"v must be a finite number, got {v!r}")
+    Wd = xp.asarray(Wh)
+    gam = None
+    if linear is not None:
+        gh = np.asarray(linear, dtype=float)
+        if gh.shape != (d,) or not np.all(np.isfinite(gh)):
+            raise ValueError(f"linear must be a finite vector of length {d}, got shape {gh.shape}")
+        gam = xp.asarray(gh)
+    out = {"softmax": [], "ols": []} | ({} if gam is None else {"linear": []})
+    step = chunk_size(8.0 * 4 * (n + 1) * d, prompts, "paired_excess")
+    for a, b in chunks(prompts, step, desc="paired excess"):
+        X, xq = _draw_covariates(seed, a, b, n, lam, xp)
+        loss, _, _, _ = _task_loss_grad(xp, Wd, float(v), X, xq, s2)
+        out["softmax"].append(to_numpy(loss))
+        G = X.transpose(0, 2, 1) @ X
+        sol = xp.linalg.solve(G, xq[..., None])[..., 0]
+        out["ols"].append(to_numpy(s2 * (sol * xq).sum(axis=1)))
+        if gam is not None:
+            gx = xq * gam
+            r = (G @ gx[..., None])[..., 0] / n - xq
+            Xg = (X * gx[:, None, :]).sum(axis=-1)
+            out["linear"].append(to_numpy((r * r).sum(axis=1) + s2 * (Xg * Xg).sum(axis=1) / n**2))
+    return {k: np.concatenate(val) for k, val in out.items()}
+
+
+@dataclass(frozen=True)
+class SoftmaxFit:
+    """Result of :func:`fit_softmax`: ``steps`` and ``train_loss`` (the task-integrated empirical risk,
+    noise floor included, at every step; entry 0 is the start), final ``W`` and ``v``."""
+
+    steps: np.ndarray
+    train_loss: np.ndarray
+    W: np.ndarray
+    v: float
+
+
+def fit_softmax(spectrum, n: int, noise_var: float, prompts: int, steps: int, lr: float = 0.5,
+                seed: int = 0, temperature=None) -> SoftmaxFit:
+    r"""Train the layer by full-batch preconditioned gradient descent on the task-integrated empirical
+    risk of ``prompts`` training prompts (their covariates; the tasks and the noise are integrated out,
+    see :func:`softmax_task_loss_grad`).
+
+    Spectral start :math:`W_0 = c_0\hat\Lambda^{-1}`, :math:`v_0 = 1/c_0`, on the manifold of long-prompt
+    minimisers, with :math:`\hat\Lambda` the covariance of the training covariates and
+    :math:`c_0` = ``temperature`` (default :math:`1/\sqrt d`); then the preconditioned steps of
+    :func:`train_softmax` (``method="precond"``) with ``lr``.
+    """
+    xp = get_backend().module
+    lam = xp.asarray(to_numpy(_validate.spectrum(spectrum)))
+    d = lam.shape[0]
+    n = _validate.positive_int(n, "n (the context length)")
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    prompts = _validate.positive_int(prompts, "prompts")
+    steps = _validate.positive_int(steps, "steps")
+    lr = float(_validate.nonneg(lr, "lr", allow_zero=False))
+    c0 = 1 / np.sqrt(d) if temperature is None else float(
+        _validate.nonneg(temperature, "temperature", allow_zero=False))
+    X, xq = _draw_covariates(seed, 0, prompts, n, lam, xp)
+    xs = X.reshape(-1, d)
+    li = xp.linalg.inv(xs.T @ xs / xs.shape[0])
+    W, v = c0 * li, 1.0 / c0
+    hist = []
+    for _ in progress(range(steps), desc="softmax fit"):
+        loss, gW, gv, m2 = _task_loss_grad(xp, W, v, X, xq, s2)
+        hist.append(float(loss.mean()) + s2)
+        W = W - lr * (li @ li @ gW @ li) / (2.0 * v * v)
+        v = v - lr * gv / (2.0 * float(m2.mean()))
+    hist.append(float(_task_loss_grad(xp, W, v, X, xq, s2)[0].mean()) + s2)
+    return SoftmaxFit(np.arange(steps + 1), np.asarray(hist), to_numpy(W), float(v))
+
+
+def _loss_grad_rep(xp, W, v, X, y, xq, yq):
+    """:func:`_loss_grad` batched over a leading replicate axis (``W`` ``(R, d, d)``, ``v`` ``(R,)``)."""
+    P = X.shape[1]
+    a = xp.einsum("rpd,red->rpe", xq, W)
+    s = xp.einsum("rpnd,rpd->rpn", X, a)
+    s = s - s.max(axis=2, keepdims=True)
+    e = xp.exp(s)
+    p = e / e.sum(axis=2, keepdims=True)
+    m = (p * y).sum(axis=2)
+    r = v[:, None] * m - yq
+    g = 2.0 * r / P
+    z = xp.einsum("rpn,rpnd->rpd", p * (y - m[..., None]), X)
+    gW = v[:, None, None] * xp.einsum("rp,rpd,rpe->rde", g, z, xq)
+    gv = (g * m).sum(axis=1)
+    return gW, gv, (m * m).mean(axis=1)
+
+
+def pretrain_sweep(spectrum, n: int, noise_var: float, sizes, replicates: int, steps: int = 20,
+                   lr: float = 0.5, seed: int = 0, test_prompts: int = 4000, test_seed: int = 7,
+                   temperature=None, record=None) -> np.ndarray:
+    r"""Pretrain the layer on ``P`` prompts for every ``P`` in ``sizes`` and return its test excess
+    risk, ``(replicates, len(sizes))``, or ``(replicates, len(sizes), len(record))`` at the step counts
+    ``record`` (each in ``0 .. steps``) when it is given.
+
+    Replicate ``r`` draws ``max(sizes)`` prompts (covariates, a task :math:`w\sim\mathcal N(0,I_d)` per
+    prompt and label noise) from ``(seed, r)``; the set of size ``P`` is its first ``P`` prompts (nested
+    sets, common random numbers). On each set the layer is trained by full-batch preconditioned gradient
+    descent on the empirical squared loss (the step of :func:`train_softmax`, ``method="precond"``,
+    spectral start :math:`W_0=c_0\hat\Lambda^{-1}`, :math:`v_0=1/c_0`, :math:`c_0` = ``temperature``,
+    default :math:`1/\sqrt d`), ``steps`` steps, all replicates at once. The test excess is the
+    task-integrated risk minus :math:`\sigma^2` on ``test_prompts`` common prompts drawn from
+    ``test_seed`` (the prompts of :func:`paired_excess` with the same seed).
+    """
+    from ..batch import TrialRNG, chunk_size, chunks  # noqa: PLC0415
+
+    xp = get_backend().module
+    lam = xp.asarray(to_numpy(_validate.spectrum(spectrum)))
+    d = lam.shape[0]
+    n = _validate.positive_int(n, "n (the context length)")
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    sz = np.atleast_1d(np.asarray(sizes))
+    if sz.ndim != 1 or sz.size == 0:
+        raise ValueError(f"sizes must be a non-empty 1-D list of training-set sizes, got {sizes!r}")
+    sz = [_validate.positive_int(k, "sizes (numbers of prompts)") for k in sz]
+    R = _validate.positive_int(replicates, "replicates")
+    steps = _validate.positive_int(steps, "steps")
+    lr = float(_validate.nonneg(lr, "lr", allow_zero=False))
+    test_prompts = _validate.positive_int(test_prompts, "test_prompts")
+    c0 = 1 / np.sqrt(d) if temperature is None else float(
+        _validate.nonneg(temperature, "temperature", allow_zero=False))
+    rec = [steps] if record is None else [_validate.nonneg_int(k, "record (step counts)")
+                                          for k in np.atleast_1d(np.asarray(record))]
+    if not rec or max(rec) > steps:
+        raise ValueError(f"record must be a non-empty list of step counts in 0..{steps}, got {record!r}")
+    Pm, root, sd = max(sz), xp.sqrt(lam), float(np.sqrt(s2))
+    Xt, xqt = _draw_covariates(test_seed, 0, test_prompts, n, lam, xp)
+    out = np.empty((R, len(sz), len(rec)))
+    step = chunk_size(8.0 * 3 * Pm * (n + 1) * (d + 1), R, "pretrain_sweep")
+    for a0, b0 in chunks(R, step, desc="pretraining sweep"):
+        g = TrialRNG(seed, a0, b0, xp)
+        Z = g.standard_normal((b0 - a0, Pm, n + 1, d)) * root
+        w = g.standard_normal((b0 - a0, Pm, d))
+        Y = (Z * w[:, :, None, :]).sum(axis=-1) + sd * g.standard_normal((b0 - a0, Pm, n + 1))
+        for j, P in enumerate(sz):
+            X, y, xq, yq = Z[:, :P, :n], Y[:, :P, :n], Z[:, :P, n], Y[:, :P, n]
+            xs = X.reshape(b0 - a0, -1, d)
+            li = xp.linalg.inv(xp.einsum("rkd,rke->rde", xs, xs) / xs.shape[1])
+            W, v = c0 * li, xp.full(b0 - a0, 1.0 / c0)
+            for t in range(steps + 1):
+                for k in (k for k, tk in enumerate(rec) if tk == t):
+                    for r in range(b0 - a0):
+                        loss = _task_loss_grad(xp, W[r], float(v[r]), Xt, xqt, s2)[0]
+                        out[a0 + r, j, k] = float(loss.mean())
+                if t == steps:
+                    break
+                gW, gv, m2 = _loss_grad_rep(xp, W, v, X, y, xq, yq)
+                W = W - lr * (li @ li @ gW @ li) / (2.0 * v * v)[:, None, None]
+                v = v - lr * gv / (2.0 * m2)
+    return out[..., 0] if record is None else out

@@ -5,10 +5,9 @@ One module per topic, each documenting the equations it implements and the chapt
 
 from . import (distillation, gradient_flow, icl, isotropic, marchenko_pastur, random_features, ridge, scaling,
                softmax_attention, spectral, synthetic, ttt, weak_to_strong)
+from . import heavy_ball
+from . import collapse, token_selection
 
 __all__ = ["ridge", "isotropic", "marchenko_pastur", "scaling", "random_features", "distillation",
-           "weak_to_strong", "icl", "ttt", "synthetic", "spectral", "gradient_flow", "softmax_attention"]
-
-from . import collapse, token_selection  # noqa: E402
-
-__all__ += ["token_selection", "collapse"]
+           "weak_to_strong", "icl", "ttt", "synthetic", "spectral", "gradient_flow", "softmax_attention", "heavy_ball",
+           "token_selection", "collapse"]

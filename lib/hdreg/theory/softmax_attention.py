@@ -20,6 +20,15 @@ contracts every mode by :math:`1-\eta` (:func:`toy_precond_excess`).
 
 **Least squares.** With :math:`n>d+1` Gaussian examples the test MSE of OLS is
 :math:`\sigma^2(1+\frac{d}{n-d-1})` (:func:`ols_risk`), by the mean of the inverse Wishart matrix.
+
+**The statistical rate of the softmax layer** (our derivation). On the manifold of long-prompt minimisers
+:math:`W = c\Lambda^{-1}`, :math:`v = 1/c`, the delta method gives the fluctuation
+:math:`N\,\mathbb E(\hat y_N-\hat y_\infty)^2\to V(u)`, :math:`u=c^2<\frac12`,
+:math:`V(u) = (1-2u)^{-d/2}\big[(\operatorname{tr}\Lambda+\sigma^2)/u + \operatorname{tr}\Lambda/(1-2u)\big]`
+(:func:`softmax_rate_variance`), and the best excess risk of the layer is
+:math:`C_{\rm soft}/N + o(1/N)` with :math:`C_{\rm soft}=\min_u V(u)` (:func:`softmax_rate_constant`);
+shrinking the output by the optimal factor gives the approximation
+:math:`C_{\rm soft}/(N + C_{\rm soft}/\operatorname{tr}\Lambda)` (:func:`softmax_excess`).
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ from .icl import isotropic_icl_loss
 
 __all__ = ["long_prompt_prediction", "toy_moments", "toy_optimum", "toy_gd_excess",
            "toy_precond_excess", "gd_exponent", "gd_powerlaw", "ols_risk", "ols_excess",
-           "linear_attention_excess"]
+           "linear_attention_excess", "softmax_rate_variance", "softmax_rate_constant",
+           "softmax_excess", "rate_slope_se", "paired_slope_se"]
 
 
 def _lam(spectrum):
@@ -148,3 +158,88 @@ def linear_attention_excess(n, d, noise_var):
     r""":math:`d(1+d+\sigma^2)/(n+1+d+\sigma^2)`: the excess of the optimal linear-attention layer,
     isotropic (``hdreg.theory.icl.isotropic_icl_loss`` minus the noise)."""
     return isotropic_icl_loss(n, d, noise_var) - float(noise_var)
+
+
+def softmax_rate_variance(u, spectrum, noise_var) -> np.ndarray:
+    r""":math:`V(u) = (1-2u)^{-d/2}\big[(\operatorname{tr}\Lambda+\sigma^2)/u
+    + \operatorname{tr}\Lambda/(1-2u)\big]`: the limit of :math:`N\,\mathbb E(\hat y_N-\hat y_\infty)^2`
+    for the softmax layer at :math:`W = \sqrt u\,\Lambda^{-1}`, :math:`v = 1/\sqrt u` (``0 < u < 1/2``;
+    broadcast over ``u``)."""
+    lam = _lam(spectrum)
+    if np.any(lam <= 0):
+        raise ValueError("spectrum must be positive (the manifold W = c Lambda^-1 needs Lambda > 0)")
+    s2 = float(_validate.nonneg(noise_var, "noise_var"))
+    u_ = np.asarray(u, dtype=float)
+    if np.any(~np.isfinite(u_)) or np.any(u_ <= 0) or np.any(u_ >= 0.5):
+        raise ValueError(f"u must lie in (0, 1/2), got {u!r}")
+    tr, d = lam.sum(), lam.size
+    with np.errstate(over="ignore"):                      # V = inf near u = 1/2 for large d
+        out = (1 - 2 * u_) ** (-d / 2) * ((tr + s2) / u_ + tr / (1 - 2 * u_))
+    return float(out) if out.ndim == 0 else out
+
+
+def softmax_rate_constant(spectrum, noise_var) -> tuple[float, float]:
+    r"""``(C_soft, u_star)``: :math:`C_{\rm soft} = \min_{0<u<1/2}V(u)` (:func:`softmax_rate_variance`),
+    the constant of the best excess risk :math:`C_{\rm soft}/N` of the softmax layer, and the minimiser
+    :math:`u^\star` (the squared temperature :math:`c^2` of :math:`W = c\Lambda^{-1}`)."""
+    from scipy.optimize import minimize_scalar  # noqa: PLC0415
+
+    lam = _lam(spectrum)
+    softmax_rate_variance(0.25, lam, noise_var)          # validates the inputs
+    f = lambda x: softmax_rate_variance(0.5 / (1 + np.exp(-x)), lam, noise_var)  # noqa: E731
+    grid = np.linspace(-12, 12, 241)
+    x0 = grid[int(np.argmin([f(x) for x in grid]))]
+    res = minimize_scalar(f, bracket=(x0 - 0.1, x0, x0 + 0.1), tol=1e-12)
+    u = 0.5 / (1 + np.exp(-res.x))
+    return float(softmax_rate_variance(u, lam, noise_var)), float(u)
+
+
+def softmax_excess(n, spectrum, noise_var):
+    r""":math:`C_{\rm soft}/(n + C_{\rm soft}/\operatorname{tr}\Lambda)`: the excess risk of the best
+    softmax layer at context length ``n``, to leading order :math:`C_{\rm soft}/n` (derived), with
+    the optimal output shrinkage (an approximation: the :math:`o(1/n)` terms of :math:`V` are dropped)."""
+    lam = _lam(spectrum)
+    n_ = np.asarray(n, dtype=float)
+    if np.any(~np.isfinite(n_)) or np.any(n_ < 1):
+        raise ValueError(f"n (the context length) must be >= 1, got {n!r}")
+    C, _ = softmax_rate_constant(lam, noise_var)
+    out = C / (n_ + C / lam.sum())
+    return float(out) if out.ndim == 0 else out
+
+
+def rate_slope_se(x, y, se) -> tuple[float, float]:
+    r"""Least-squares log-log slope of ``y`` against ``x`` and its standard error propagated from the
+    standard errors ``se`` of the points (independent errors; :math:`\operatorname{se}(\log y)\approx
+    \operatorname{se}/y`). Used to set a slope claim's tolerance from the Monte-Carlo error."""
+    x, y, se = (np.asarray(a, dtype=float) for a in (x, y, se))
+    if x.ndim != 1 or x.shape != y.shape or x.shape != se.shape or x.size < 3:
+        raise ValueError(f"x, y, se must be 1-D of one length >= 3, got {x.shape}, {y.shape}, {se.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(np.isfinite(se))):
+        raise ValueError("x, y and se must be finite")
+    if np.any(x <= 0) or np.any(y <= 0) or np.any(se <= 0):
+        raise ValueError("x, y and se must be positive")
+    lx = np.log(x)
+    c = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
+    return float(c @ np.log(y)), float(np.sqrt(np.sum((c * se / y) ** 2)))
+
+
+def paired_slope_se(x, samples) -> tuple[float, float]:
+    r"""Log-log slope of the mean of ``samples`` (``(trials, len(x))``, one row per trial, the columns
+    paired: the same trial at every ``x``) against ``x``, and its standard error by the delta method with
+    the full covariance of the column means (so that the correlation that common random numbers create
+    between the points is accounted for)."""
+    x = np.asarray(x, dtype=float)
+    a = np.asarray(samples, dtype=float)
+    if x.ndim != 1 or x.size < 3 or a.ndim != 2 or a.shape[1] != x.size or a.shape[0] < 2:
+        raise ValueError(f"x must be 1-D with >= 3 points and samples (trials >= 2, {x.size}), "
+                         f"got {x.shape} and {a.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(a))):
+        raise ValueError("x and samples must be finite")
+    m = a.mean(axis=0)
+    if np.any(x <= 0) or np.any(m <= 0):
+        raise ValueError("x and the column means of samples must be positive")
+    lx = np.log(x)
+    c = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
+    J = c / m
+    cov = np.cov(a, rowvar=False) / a.shape[0]
+    return float(c @ np.log(m)), float(np.sqrt(max(J @ cov @ J, 0.0)))
