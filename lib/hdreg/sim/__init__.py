@@ -5,3 +5,7 @@ from . import (distillation, gradient_flow, icl, random_features, ridge, softmax
 
 __all__ = ["ridge", "random_features", "distillation", "weak_to_strong", "icl", "synthetic",
            "uniformity", "gradient_flow", "softmax_attention"]
+
+from . import parity  # noqa: E402
+
+__all__ += ["parity"]

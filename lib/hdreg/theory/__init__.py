@@ -8,3 +8,7 @@ from . import (distillation, gradient_flow, icl, isotropic, marchenko_pastur, ra
 
 __all__ = ["ridge", "isotropic", "marchenko_pastur", "scaling", "random_features", "distillation",
            "weak_to_strong", "icl", "ttt", "synthetic", "spectral", "gradient_flow", "softmax_attention"]
+
+from . import parity  # noqa: E402
+
+__all__ += ["parity"]
