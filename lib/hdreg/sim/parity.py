@@ -39,7 +39,7 @@ from ..batch import TrialRNG
 __all__ = ["MLP", "TrainResult", "parity_labels", "sample_inputs", "init_mlp", "mlp_logits",
            "mlp_loss_grad", "train_mlp", "progressive_schedule", "steps_to_accuracy",
            "monomial_correlations", "subsets_by_degree", "student_gradients", "grace_score",
-           "spearman", "repeat_runs", "concat_runs", "checkpoint_per_run", "transition_index"]
+           "spearman", "initial_networks", "grace_for_teachers", "distill_outcomes", "repeat_runs", "concat_runs", "checkpoint_per_run", "transition_index"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,6 +317,17 @@ def train_mlp(d: int, k: int, width: int, steps: int, *, lr: float, batch: int, 
                        net.to(np, np.float64))
 
 
+def initial_networks(d: int, width: int, *, runs: int, seed: int, n_test: int = 2000,
+                     init_scale: float = 1.0, dtype=np.float32) -> MLP:
+    """The networks :func:`train_mlp` starts from with the same ``seed``, ``runs``, ``n_test``,
+    ``init_scale`` and ``dtype`` (host arrays)."""
+    d = _validate.positive_int(d, "d")
+    rng = TrialRNG(seed, 0, _validate.positive_int(runs, "runs"), xp=get_backend().module)
+    sample_inputs(rng, _validate.positive_int(n_test, "n_test"), d, dtype)
+    return init_mlp(rng, _validate.positive_int(width, "width"), d,
+                    _validate.positive_scalar(init_scale, "init_scale"), dtype).to(np, np.float64)
+
+
 def steps_to_accuracy(result: TrainResult, target: float) -> np.ndarray:
     """First evaluated step at which each run's test accuracy reaches ``target``; ``np.inf`` for a
     run that never does within the training budget. Shape (runs,)."""
@@ -402,12 +413,14 @@ def monomial_correlations(nets, subsets, n: int, seed: int, batch: int = 4096):
     """Correlations :math:`\\hat f(T)/\\|f\\|_2 = \\mathbb E[f(x)\\chi_T(x)]/\\sqrt{\\mathbb E f(x)^2}`
     of each network with each monomial :math:`\\chi_T`, estimated on ``n`` fresh uniform inputs.
 
-    ``nets``: one :class:`MLP` or a list of them (checkpoints) with the same runs; ``subsets``:
-    integer array (n_subsets, degree). The same ``n`` inputs per run (from ``TrialRNG(seed)``) serve
-    every checkpoint and every monomial (common random numbers). Returns (n_checkpoints, runs,
-    n_subsets) host array, and the standard error of the estimate under the null of a zero
-    coefficient, :math:`1/\\sqrt n` (exact for :math:`\\hat f(T)=0` when the products
-    :math:`f\\chi_T` have the second moment of :math:`f`; see the chapter), as a float.
+    ``nets``: one :class:`MLP` or a list of them (checkpoints) with the same runs; ``subsets``: a
+    list of index sequences (of any sizes) or an integer array (n_subsets, degree). The same ``n``
+    inputs per run (from ``TrialRNG(seed)``) serve every checkpoint and every monomial (common random
+    numbers); :math:`\\chi_T(x) = (-1)^{\\#\\{i\\in T: x_i = -1\\}}` is computed for all monomials at
+    once by one matrix product. Returns the correlations, (n_checkpoints, runs, n_subsets) (or
+    (runs, n_subsets) for one network), as a host array, and :math:`1/\\sqrt n` as a float: the
+    standard error of the estimate of a zero coefficient (the products :math:`f\\chi_T` then have mean
+    zero and second moment :math:`\\mathbb E f^2`).
     """
     single = isinstance(nets, MLP)
     nets = [nets] if single else list(nets)
@@ -416,27 +429,37 @@ def monomial_correlations(nets, subsets, n: int, seed: int, batch: int = 4096):
     for i, t in enumerate(nets):
         _check_mlp(t, f"nets[{i}]")
     runs, d = nets[0].runs, nets[0].dim
-    subsets = np.asarray(subsets)
-    if subsets.ndim != 2 or subsets.dtype.kind not in "iu" or subsets.size == 0 or \
-            np.any(subsets < 0) or np.any(subsets >= d):
+    if any(t.runs != runs or t.dim != d for t in nets):
+        raise _validate.InvalidParameterError("nets must all hold the same runs on the same d")
+    try:
+        subs = [np.asarray(t).ravel() for t in subsets]
+    except TypeError:
+        subs = []
+    ok = len(subs) > 0 and all(t.size > 0 and t.dtype.kind in "iu" and np.all(t >= 0)
+                               and np.all(t < d) and np.unique(t).size == t.size for t in subs)
+    if not ok:
         raise _validate.InvalidParameterError(
-            f"subsets must be an integer array (n_subsets, degree) of indices in [0, {d - 1}], got "
+            f"subsets must be non-empty sets of distinct integer indices in [0, {d - 1}], got "
             f"{_validate.describe(subsets)}")
     n = _validate.integer(n, "n", minimum=2)
     batch = _validate.positive_int(batch, "batch")
     xp = get_backend().module
-    dev = [t.to(xp, np.float64) for t in nets]
+    dev = [t.to(xp, np.float32) for t in nets]
+    ind = np.zeros((d, len(subs)), dtype=np.float32)
+    for c, t in enumerate(subs):
+        ind[t, c] = 1.0
+    ind = xp.asarray(ind)
     rng = TrialRNG(seed, 0, runs, xp=xp)
-    idx = xp.asarray(subsets)
-    num = xp.zeros((len(nets), runs, subsets.shape[0]))
+    num = xp.zeros((len(nets), runs, len(subs)))
     sq = xp.zeros((len(nets), runs))
     done = 0
     while done < n:
         b = min(batch, n - done)
-        x = sample_inputs(rng, b, d, np.float64)
-        chi = x[:, :, idx].prod(axis=-1)                        # (runs, b, n_subsets)
+        x = sample_inputs(rng, b, d, np.float32)
+        negatives = xp.matmul((x < 0).astype(np.float32), ind)          # (runs, b, n_subsets)
+        chi = (1.0 - 2.0 * xp.remainder(negatives, 2.0)).astype(np.float64)
         for c, t in enumerate(dev):
-            f = _forward(t, x, xp)[0]
+            f = _forward(t, x, xp)[0].astype(np.float64)
             num[c] += xp.matmul(f[:, None, :], chi)[:, 0, :]
             sq[c] += (f * f).sum(axis=1)
         done += b
@@ -513,7 +536,7 @@ def grace_score(grads, groups, splits: int = 10, test_fraction: float = 0.1,
     uniq = np.unique(groups)
     if uniq.size < 2:
         raise _validate.InvalidParameterError("groups must name at least two prompts")
-    n_te = max(1, int(round(test_fraction * uniq.size)))
+    n_te = max(1, int(test_fraction * uniq.size))
     gen = np.random.default_rng(np.random.SeedSequence(_validate.seed(seed)))
     if project is not None:
         project = _validate.positive_int(project, "project")
@@ -541,6 +564,47 @@ def grace_score(grads, groups, splits: int = 10, test_fraction: float = 0.1,
         tr = (in_span / lam_s).sum() + (energy - in_span.sum()) / floor
         scores.append(tr / gte.shape[0])
     return float(np.mean(scores))
+
+
+def grace_for_teachers(students: MLP, teachers, temperatures, n_prompts: int, responses: int = 4,
+                       splits: int = 10, project: int | None = None, seed: int = 0) -> np.ndarray:
+    """GRACE of every (teacher, student) pair: ``teachers`` a list of one-network :class:`MLP`,
+    ``temperatures`` one per teacher, ``students`` an :class:`MLP` with one network per run.
+
+    Common random numbers: every pair uses the same ``n_prompts`` inputs (from ``TrialRNG(seed)``),
+    student ``s`` samples its labels from stream ``s`` whatever the teacher, and every score uses the
+    same projection and splits, so differences between teachers are paired. Returns an array
+    (n_teachers, n_students)."""
+    students = _check_mlp(students, "students")
+    temps = np.broadcast_to(np.asarray(temperatures, dtype=float), (len(teachers),))
+    n_prompts = _validate.integer(n_prompts, "n_prompts", minimum=2)
+    d = students.dim
+    x = to_numpy(sample_inputs(TrialRNG(seed, 0, 1, xp=np), n_prompts, d))[0]
+    groups = np.repeat(np.arange(n_prompts), responses)
+    host = students.to(np, np.float64)
+    out = np.empty((len(teachers), students.runs))
+    for j, (tch, T) in enumerate(zip(teachers, temps)):
+        for s in range(students.runs):
+            g = student_gradients(host.select(slice(s, s + 1)), tch, x, temperature=float(T),
+                                  responses=responses, seed=seed + 1 + s)
+            out[j, s] = grace_score(g, groups, splits=splits, project=project, seed=seed)
+    return out
+
+
+def distill_outcomes(d: int, k: int, width: int, steps: int, teachers, temperatures, *, lr: float,
+                     batch: int, runs: int, seed: int, n_test: int = 2000) -> np.ndarray:
+    """Test accuracy (against the parity) of ``runs`` students after ``steps`` of one-shot
+    distillation from each teacher in turn (one-network :class:`MLP` each, with its temperature).
+    Student ``r`` has the same initialisation, test set and batches for every teacher (paired).
+    Returns (n_teachers, runs)."""
+    temps = np.broadcast_to(np.asarray(temperatures, dtype=float), (len(teachers),))
+    out = []
+    for tch, T in zip(teachers, temps):
+        res = train_mlp(d, k, width, steps, lr=lr, batch=batch, runs=runs, seed=seed,
+                        teachers=[repeat_runs(_check_mlp(tch, "teacher"), runs)],
+                        temperature=float(T), eval_every=steps, n_test=n_test)
+        out.append(res.accuracy[:, -1])
+    return np.stack(out)
 
 
 def spearman(a, b) -> float:
