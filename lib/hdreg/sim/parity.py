@@ -516,8 +516,8 @@ def grace_score(grads, groups, splits: int = 10, test_fraction: float = 0.1,
     :math:`\\tilde K_{\\rm tr}` the spectrum of :math:`\\hat K_{\\rm tr}` shrunk towards its mean,
     :math:`\\tilde\\lambda = (1-c)\\lambda + c\\bar\\lambda` with ``c = smoothing``; ``S = splits``
     random splits of the prompts with a fraction ``test_fraction`` (at least one) on the test side.
-    With ``project = p`` the gradients are first mapped to :math:`R g/\sqrt P` by a Rademacher
-    matrix :math:`R\in\{\pm1\}^{p\times P}` (a Johnson--Lindenstrauss sketch), drawn from
+    With ``project = p`` the gradients are first mapped to :math:`R g/\\sqrt P` by a Rademacher
+    matrix :math:`R\\in\\{\\pm1\\}^{p\\times P}` (a Johnson--Lindenstrauss sketch), drawn from
     ``SeedSequence(seed)`` before the splits. As in the authors' code (``GRACE_computation.py``); lower is better. Computed in the
     span of the rows (a kernel trick: exact, and cheap when N < P)."""
     g = np.asarray(to_numpy(grads), dtype=float)
