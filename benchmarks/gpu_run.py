@@ -1,7 +1,7 @@
 """The GPU run: every chapter at ``full`` scale on CuPy, then the heavy cells timed on both backends.
 
     tools/gpu_run.sh                      # on a machine with a CUDA GPU (see the README)
-    python benchmarks/gpu_run.py [--chapters chapters/01_ridge.md ...] [--scale full|ci]
+    python benchmarks/gpu_run.py [--chapters chapters/ridge.md ...] [--scale full|ci]
                                  [--cells-only] [--smoke] [--out benchmarks/RESULTS_gpu.md]
 
 1. Executes every chapter (``chapters/*.md``, through jupytext and nbclient) with

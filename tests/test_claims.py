@@ -173,14 +173,14 @@ def test_within_mc_and_paired():
 def test_report_file(tmp_path, monkeypatch):
     path = tmp_path / "claims.jsonl"
     monkeypatch.setenv("HDREG_CLAIMS_REPORT", str(path))
-    monkeypatch.setenv("HDREG_CLAIMS_SOURCE", "01_ridge.md")
+    monkeypatch.setenv("HDREG_CLAIMS_SOURCE", "ridge.md")
     claims.within_se(1.0, 1.0, 0.01, label="first")
     with pytest.raises(ClaimError):
         claims.within_se(1.0, 2.0, 0.01, label="second")
     import json
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["label"] for r in rows] == ["first", "second"]
-    assert rows[0]["passed"] and not rows[1]["passed"] and rows[0]["source"] == "01_ridge.md"
+    assert rows[0]["passed"] and not rows[1]["passed"] and rows[0]["source"] == "ridge.md"
     assert rows[0]["resolution"] == pytest.approx(0.04)
 
 

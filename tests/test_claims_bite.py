@@ -11,7 +11,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "01_ridge.md"
+CHAPTER = "ridge.md"
 
 SABOTAGE = {
     # kappa 5% too large: the deterministic equivalent of the whole path is wrong

@@ -6,7 +6,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "04_distillation.md"
+CHAPTER = "distillation.md"
 
 SABOTAGE = {
     # a classic slip: c = df1/(n - df1) instead of df2/(n - df2) in the model-shift lemma
@@ -57,4 +57,57 @@ SABOTAGE = {
 @pytest.mark.parametrize("case", sorted(SABOTAGE))
 def test_broken_theory_fails_a_claim(case):
     prelude, expected_label = SABOTAGE[case]
+    assert_claim_fails(CHAPTER, prelude, expected_label)
+
+
+# --- the sections on teacher capacity and covariance shift (appended)
+
+SABOTAGE_NEW = {
+    # the shifted teacher's variance computed under the student's covariance instead of its own
+    "shifted-teacher-variance-unshifted": (
+        "import dataclasses, hdreg.theory.distillation as _d\n"
+        "_orig = _d.shifted_teacher_moments\n"
+        "def _bad(spectrum, beta_star, teacher_spectrum, m, noise_var, lam=0.0):\n"
+        "    mom = _orig(spectrum, beta_star, teacher_spectrum, m, noise_var, lam)\n"
+        "    ref = _orig(spectrum, beta_star, spectrum, m, noise_var, lam)\n"
+        "    return dataclasses.replace(mom, var=ref.var)\n"
+        "_d.shifted_teacher_moments = _bad\n",
+        "student risk under covariance shift matches theory",
+    ),
+    # the square-root rule without its square root (a slip in the Lagrange condition)
+    "teacher-spectrum-without-root": (
+        "import numpy as _np, hdreg.theory.distillation as _d\n"
+        "def _bad(spectrum, n, total=None, lam=0.0):\n"
+        "    t = _d.surrogate_risk_terms(spectrum, spectrum, spectrum, n, 0.0, lam)\n"
+        "    s = spectrum / (spectrum + t.kappa)\n"
+        "    w = spectrum * (s**2 + t.c * (1 - s) ** 2)\n"
+        "    tot = spectrum.sum() if total is None else total\n"
+        "    return tot * w / w.sum()\n"
+        "_d.optimal_teacher_spectrum = _bad\n",
+        "the square-root teacher beats ground-truth labels",
+    ),
+    # the capacity curve with the teacher's variance sigma_eff^2/m instead of sigma_eff^2/(m - k)
+    "capacity-variance-not-inflated": (
+        "import numpy as _np, hdreg.theory.distillation as _d\n"
+        "_orig = _d.teacher_capacity_curve\n"
+        "def _bad(spectrum, beta_star, m, n, noise_var, features, **kw):\n"
+        "    ks = _np.asarray(features)\n"
+        "    r = _np.asarray(_orig(spectrum, beta_star, m, n, noise_var, features, **kw))\n"
+        "    t = _d.surrogate_risk_terms(spectrum, beta_star, beta_star, n, 0.0)\n"
+        "    s = spectrum / (spectrum + t.kappa)\n"
+        "    w = s**2 + t.c * (1 - s) ** 2\n"
+        "    out = []\n"
+        "    for k, rk in zip(ks.ravel(), r.ravel()):\n"
+        "        sig = noise_var + _np.sum((spectrum * beta_star**2)[k:])\n"
+        "        out.append(rk - sig * _np.sum(w[:k]) * (1 / (m - k) - 1 / m))\n"
+        "    return _np.array(out).reshape(ks.shape)\n"
+        "_d.teacher_capacity_curve = _bad\n",
+        "student risk against teacher capacity matches theory",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SABOTAGE_NEW))
+def test_broken_new_sections_fail_a_claim(case):
+    prelude, expected_label = SABOTAGE_NEW[case]
     assert_claim_fails(CHAPTER, prelude, expected_label)

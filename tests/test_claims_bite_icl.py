@@ -7,7 +7,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "06_icl_linear_attention.md"
+CHAPTER = "icl_linear_attention.md"
 
 SABOTAGE = {
     # the Wishart fourth moment with n^2 instead of n(n+1): W* = Sb Sx [n Sx Sb Sx + ...]^-1

@@ -1,7 +1,7 @@
 """Claims bite (random features): the chapter run with a broken formula or simulator must fail the
 right claim.
 
-Each case prepends one cell to ``chapters/03_random_features.md`` that breaks one formula of
+Each case prepends one cell to ``chapters/random_features.md`` that breaks one formula of
 ``hdreg.theory.random_features`` (or the simulator) in the running kernel and expects the chapter to
 stop at the claim that checks it.
 """
@@ -12,7 +12,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "03_random_features.md"
+CHAPTER = "random_features.md"
 
 SABOTAGE = {
     # the classic slip of the formula sheet: the paper's unnormalised penalty passed as the normalised one

@@ -7,7 +7,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "02_scaling_laws.md"
+CHAPTER = "scaling_laws.md"
 
 SABOTAGE = {
     # forgetting the saturation of ridge: m = r instead of min(r, 1)

@@ -10,7 +10,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "08_synthetic_data.md"
+CHAPTER = "synthetic_data.md"
 
 SABOTAGE = {
     # forgetting the covariance shift: sigma^2 p / (n - p) for every synthetic covariance

@@ -7,7 +7,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "07_test_time_training.md"
+CHAPTER = "test_time_training.md"
 
 SABOTAGE = {
     # the warm-start gain with a^2 instead of a^3 in the limit

@@ -7,7 +7,7 @@ import pytest
 
 from _bite import assert_claim_fails
 
-CHAPTER = "05_w2s_random_features.md"
+CHAPTER = "w2s_random_features.md"
 
 SABOTAGE = {
     # the model-shift cross term without its factor 2 (a classic slip when expanding the square)
@@ -62,6 +62,36 @@ SABOTAGE = {
         "                               oracle=1.05 * out.oracle)\n"
         "_s.simulate_w2s = _bad\n",
         "risk matches the equivalent, ridge → ridge",
+    ),
+    # the first-order width correction with d1 in place of e = d1 - d2 (the feature count of
+    # df_F and of the feature term of E is e, not the effective dimension)
+    "width-correction-d1-for-e": (
+        "import dataclasses, numpy as _np, hdreg.theory.weak_to_strong as _w\n"
+        "_orig = _w.width_correction\n"
+        "def _bad(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, lam_student,\n"
+        "         p_student, p_teacher=None):\n"
+        "    out = _orig(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student,\n"
+        "                lam_student, p_student, p_teacher)\n"
+        "    spec = _np.asarray(spectrum, float)\n"
+        "    kap = float(_w.student_risk(spectrum, beta, noise_var, n_teacher, lam_teacher,\n"
+        "                                n_student, lam_student).nu)\n"
+        "    s = spec / (spec + kap)\n"
+        "    ratio = s.sum() / (s.sum() - (s * s).sum())\n"
+        "    return dataclasses.replace(out, first_order=out.shift + ratio * (\n"
+        "        _np.asarray(out.first_order) - _np.asarray(out.shift)))\n"
+        "_w.width_correction = _bad\n",
+        "first-order width correction matches the equivalent",
+    ),
+    # the belief that any growing width keeps the kernel-limit rate
+    "any-width-keeps-the-rate": (
+        "import numpy as _np, hdreg.theory.weak_to_strong as _w\n"
+        "_orig = _w.predicted_width_rate\n"
+        "def _bad(alpha, r, q):\n"
+        "    rate, q_star = _orig(alpha, r, q)\n"
+        "    m = min(r, 1.0)\n"
+        "    return _np.full_like(_np.asarray(rate, float), 2 * alpha * m / (2 * alpha * m + 1)), q_star\n"
+        "_w.predicted_width_rate = _bad\n",
+        "student exponent at width n^0.25",
     ),
 }
 

@@ -61,3 +61,19 @@ def test_unanswered():
         raise NotImplementedError
     with pytest.raises(NotAnswered):
         ex.check_mask_fractions(todo)
+
+
+def test_best_shift():
+    spec, beta = _problem()
+    grid = np.linspace(0, 1.5, 31)
+
+    def best_shift(m):
+        r = [dist.covariance_shift_risk(spec, beta, dist.power_shift_spectrum(spec, a), m, 200, 0.2).student
+             for a in grid]
+        return float(grid[int(np.argmin(r))])
+
+    ex.check_best_shift(best_shift, spec, beta)
+    with pytest.raises(ExerciseError):
+        ex.check_best_shift(lambda m: 1.0, spec, beta)  # no shift is never the best here
+    with pytest.raises(NotAnswered):
+        ex.check_best_shift(lambda m: (_ for _ in ()).throw(NotImplementedError()), spec, beta)

@@ -33,3 +33,19 @@ def test_unanswered():
     spec, beta = sc.power_law_problem(50, 1.5, 0.5)
     with pytest.raises(NotAnswered):
         ex.check_linear_part_error(todo, spec, beta)
+
+
+def test_width_for():
+    spec, beta = sc.power_law_problem(20_000, 2.0, 0.25)
+
+    def ref(n, eps):
+        lam = w2s.tuned_student(spec, beta, 0.2, n, 0.0, n)[1]
+        wc = w2s.width_correction(spec, beta, 0.2, n, 0.0, n, lam, 1.0)
+        return wc.first_order / (eps * wc.kernel)
+
+    ex.check_width_for(ref, spec, beta, 0.2)
+    with pytest.raises(ExerciseError):  # forgets to divide by the kernel risk
+        ex.check_width_for(lambda n, eps: ref(n, eps) * w2s.tuned_student(
+            spec, beta, 0.2, n, 0.0, n)[0], spec, beta, 0.2)
+    with pytest.raises(ExerciseError):  # takes the width proportional to n
+        ex.check_width_for(lambda n, eps: n / eps / 10, spec, beta, 0.2)

@@ -195,3 +195,77 @@ def test_sign_averaged_risk_is_the_average_over_all_signs():
     assert np.allclose(got[0, 0], brute, rtol=1e-12)
     two = sign_averaged_risk(spec, A, np.stack([b, 2 * b]), beta, N, 0.3)
     assert two.shape == (1, 2, 1) and np.isclose(two[0, 0, 0], brute)
+
+
+# --- covariance shift (appended)
+
+from hdreg.sim.distillation import simulate_covariance_shift  # noqa: E402
+from hdreg.theory import distillation as _dist  # noqa: E402
+
+
+def test_covariance_shift_without_shift_is_the_two_stage_simulation():
+    spec, beta = _small_problem()
+    a = simulate_covariance_shift(spec, beta, spec, 25, 20, 0.2, trials=6, seed=4, conditional=True)
+    b = simulate_two_stage(spec, beta, 25, 20, 0.2, trials=6, seed=4, conditional=True)
+    np.testing.assert_allclose(a.student[:, 0], b.student[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(a.teacher[:, 0], b.teacher, rtol=1e-10)
+    np.testing.assert_allclose(a.strong, b.strong[:, 0], rtol=1e-10)
+
+
+def test_covariance_shift_matches_explicit_solves():
+    spec, beta = _small_problem()
+    spec_s = np.stack([spec, _dist.power_shift_spectrum(spec, 0.3)])
+    m, n, noise, tnoise = 40, 20, 0.2, 0.05
+    sim = simulate_covariance_shift(spec, beta, spec_s, m, n, noise, trials=3, seed=7,
+                                    target_noise_var=tnoise)
+    from hdreg.batch import TrialRNG
+
+    for i in range(3):
+        gen = TrialRNG(7, i, i + 1, np)
+        G = gen.standard_normal((1, m, spec.size))[0]
+        X = gen.standard_normal((1, n, spec.size))[0] * np.sqrt(spec)
+        eps_t = gen.standard_normal((1, m))[0]
+        eps_s = gen.standard_normal((1, n))[0]
+        strong = _fit(X, X @ beta + np.sqrt(noise) * eps_s, 0.0)
+        assert np.isclose(sim.strong[i], np.sum(spec * (strong - beta) ** 2), rtol=1e-8)
+        for j in range(2):
+            Xt = G * np.sqrt(spec_s[j])
+            bs = _fit(Xt, Xt @ beta + np.sqrt(noise) * eps_t, 0.0)
+            bt = _fit(X, X @ bs + np.sqrt(tnoise) * eps_s, 0.0)
+            assert np.isclose(sim.teacher[i, j], np.sum(spec * (bs - beta) ** 2), rtol=1e-8)
+            assert np.isclose(sim.student[i, j], np.sum(spec * (bt - beta) ** 2), rtol=1e-8)
+
+
+def test_conditional_covariance_shift_has_the_raw_mean():
+    spec, beta = _small_problem()
+    spec_s = _dist.power_shift_spectrum(spec, 0.5)
+    kw = dict(target_noise_var=0.1)
+    raw = simulate_covariance_shift(spec, beta, spec_s, 25, 20, 0.2, trials=3000, seed=3, **kw)
+    cond = simulate_covariance_shift(spec, beta, spec_s, 25, 20, 0.2, trials=400, seed=4,
+                                     conditional=True, **kw)
+    for f in ("teacher", "student", "strong"):
+        mr, sr = raw.mean_se(f)
+        mc, sc_ = cond.mean_se(f)
+        assert np.all(np.abs(mr - mc) <= 4 * np.sqrt(sr**2 + sc_**2)), f
+
+
+BAD_SHIFT = [
+    (lambda s, b: simulate_covariance_shift(s, b, s[:-1], 20, 10, 0.1, trials=2), "teacher_spectra"),
+    (lambda s, b: simulate_covariance_shift(s, b, -s, 20, 10, 0.1, trials=2), "teacher_spectra"),
+    (lambda s, b: simulate_covariance_shift(s, b, 0 * s, 20, 10, 0.1, trials=2), "positive"),
+    (lambda s, b: simulate_covariance_shift(s, b, s * np.nan, 20, 10, 0.1, trials=2), "teacher_spectra"),
+    (lambda s, b: simulate_covariance_shift(s, b, s, s.size, 10, 0.1, trials=2), "threshold"),
+    (lambda s, b: simulate_covariance_shift(s, b, s, 20, s.size, 0.1, trials=2), "threshold"),
+    (lambda s, b: simulate_covariance_shift(s, b, s, 20, 10, -0.1, trials=2), "noise_var"),
+    (lambda s, b: simulate_covariance_shift(s, b, s, 20, 10, 0.1, trials=0), "trials"),
+    (lambda s, b: simulate_covariance_shift(s, b, s, 20, 10, 0.1, trials=2, lam_teacher=-1.0),
+     "lam_teacher"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BAD_SHIFT)))
+def test_covariance_shift_bad_input_raises(case):
+    spec, beta = _problem()
+    fn, word = BAD_SHIFT[case]
+    with pytest.raises(ValueError, match=word):
+        fn(spec, beta)

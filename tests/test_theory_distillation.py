@@ -213,3 +213,116 @@ def test_numerical_optimal_ratio_rejects_bad_directions(bad):
     spec, beta = power_law(60, 2.0), np.ones(60)
     with pytest.raises(ValueError, match="directions"):
         dist.numerical_optimal_ratio(spec, beta, 10, np.array(bad))
+
+
+# --- covariance shift and teacher capacity (appended)
+
+
+def test_covariance_shift_without_shift_is_two_stage():
+    spec, beta = _problem()
+    for m, lam_t in ((150, 0.0), (500, 0.0), (150, 0.01)):
+        a = dist.covariance_shift_risk(spec, beta, spec, m, 80, 0.2, lam_teacher=lam_t, target_noise_var=0.1)
+        b = dist.two_stage_risk(spec, beta, m, 80, 0.2, lam_teacher=lam_t, target_noise_var=0.1)
+        assert np.isclose(a.student, b.student, rtol=1e-12)
+        assert np.isclose(a.teacher, b.teacher, rtol=1e-12)
+        assert np.isclose(a.strong, b.strong, rtol=1e-12)
+
+
+def test_student_risk_given_a_deterministic_teacher_is_the_model_shift_risk():
+    spec, beta = _problem()
+    sur = 0.7 * beta
+    got = dist.student_risk_given_teacher(spec, beta, sur, np.zeros_like(beta), [50, 120], 0.3)
+    np.testing.assert_allclose(got, dist.surrogate_risk(spec, beta, sur, [50, 120], 0.3), rtol=1e-12)
+
+
+def test_underparameterised_shifted_teacher_closed_form():
+    spec, beta = _problem()
+    m, noise = 500, 0.3
+    spec_s = dist.power_shift_spectrum(spec, 0.4)
+    mom = dist.shifted_teacher_moments(spec, beta, spec_s, m, noise)
+    np.testing.assert_allclose(mom.mean, beta, rtol=1e-9)
+    np.testing.assert_allclose(mom.var, noise / ((m - spec.size) * spec_s), rtol=1e-9)
+    assert np.isclose(mom.risk, noise / (m - spec.size) * np.sum(spec / spec_s), rtol=1e-9)
+
+
+def test_square_root_rule_beats_every_other_spectrum_of_the_same_trace():
+    spec, beta = _problem()
+    m, n, noise = 500, 80, 0.3
+    opt = dist.optimal_teacher_spectrum(spec, n)
+    assert np.isclose(opt.sum(), spec.sum())
+    best = dist.covariance_shift_risk(spec, beta, opt, m, n, noise).student
+    g = np.random.default_rng(0)
+    for _ in range(20):
+        other = opt * np.exp(0.3 * g.standard_normal(spec.size))
+        other *= spec.sum() / other.sum()
+        assert dist.covariance_shift_risk(spec, beta, other, m, n, noise).student > best
+    for a in (0.0, 0.5, 1.0):
+        assert dist.covariance_shift_risk(spec, beta, dist.power_shift_spectrum(spec, a), m, n,
+                                          noise).student > best
+
+
+def test_power_shift_spectrum():
+    spec, _ = _problem()
+    np.testing.assert_allclose(dist.power_shift_spectrum(spec, 1.0), spec, rtol=1e-12)
+    both = dist.power_shift_spectrum(spec, [0.0, 2.0], total=3.0)
+    assert both.shape == (2, spec.size)
+    np.testing.assert_allclose(both.sum(axis=1), 3.0)
+    np.testing.assert_allclose(both[0], 3.0 / spec.size)
+
+
+def test_teacher_capacity_curve_closed_form_below_m():
+    spec, beta = _problem()
+    m, n, noise = 200, 80, 0.2
+    ks = np.array([5, 50, 150, 199])
+    got = dist.teacher_capacity_curve(spec, beta, m, n, noise, ks)
+    terms = dist.surrogate_risk_terms(spec, beta, beta, n, 0.0)
+    s = spec / (spec + terms.kappa)
+    for k, r in zip(ks, got):
+        seen = np.arange(spec.size) < k
+        sig = noise + np.sum(spec[~seen] * beta[~seen] ** 2)
+        want = (np.sum(spec[~seen] * beta[~seen] ** 2)
+                + (1 + terms.c) * np.sum((spec * (1 - s) ** 2 * beta**2)[seen])
+                + sig / (m - k) * np.sum((s**2 + terms.c * (1 - s) ** 2)[seen]))
+        assert np.isclose(r, want, rtol=1e-8), k
+
+
+BAD_SHIFT = [
+    (lambda s, b: dist.covariance_shift_risk(s, b, s[:-1], 50, 20, 0.1), "teacher_spectrum"),
+    (lambda s, b: dist.covariance_shift_risk(s, b, -s, 50, 20, 0.1), "teacher_spectrum must be non-neg"),
+    (lambda s, b: dist.covariance_shift_risk(s, b, 0 * s, 50, 20, 0.1), "teacher_spectrum must have at least"),
+    (lambda s, b: dist.covariance_shift_risk(s, b, s * np.nan, 50, 20, 0.1), "teacher_spectrum must be finite"),
+    (lambda s, b: dist.covariance_shift_risk(s, b, s, 50, 20, -0.1), "noise_var"),
+    (lambda s, b: dist.covariance_shift_risk(s, b, s, 0, 20, 0.1), "m"),
+    (lambda s, b: dist.student_risk_given_teacher(s, b, b, -np.ones_like(b), 20), "teacher_var"),
+    (lambda s, b: dist.student_risk_given_teacher(s, b, b[:-1], np.ones_like(b), 20), "teacher_mean"),
+    (lambda s, b: dist.power_shift_spectrum(s, np.nan), "exponent"),
+    (lambda s, b: dist.power_shift_spectrum(s, 1.0, total=-1.0), "total"),
+    (lambda s, b: dist.power_shift_spectrum(s, np.ones((2, 2))), "exponent"),
+    (lambda s, b: dist.optimal_teacher_spectrum(s, 0), "n"),
+    (lambda s, b: dist.teacher_capacity_curve(s, b, 50, 20, 0.1, [50]), "threshold"),
+    (lambda s, b: dist.teacher_capacity_curve(s, b, 50, 20, 0.1, [0]), "features"),
+    (lambda s, b: dist.teacher_capacity_curve(s, b, 50, 20, 0.1, [2.5]), "features"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BAD_SHIFT)))
+def test_covariance_shift_bad_input_raises(case):
+    spec, beta = _problem()
+    fn, word = BAD_SHIFT[case]
+    with pytest.raises(ValueError, match=word):
+        fn(spec, beta)
+
+
+def test_teacher_on_masked_data_is_the_capacity_curve_without_unseen_noise():
+    spec, beta = _problem()
+    m, n, noise = 200, 80, 0.2
+    terms = dist.surrogate_risk_terms(spec, beta, beta, n, 0.0)
+    s = spec / (spec + terms.kappa)
+    w = s**2 + terms.c * (1 - s) ** 2
+    for k in (5, 60, 150):
+        seen = np.arange(spec.size) < k
+        got = dist.covariance_shift_risk(spec, beta, spec * seen, m, n, noise).student
+        want = (np.sum(spec[~seen] * beta[~seen] ** 2)
+                + (1 + terms.c) * np.sum((spec * (1 - s) ** 2 * beta**2)[seen])
+                + noise / (m - k) * np.sum(w[seen]))
+        assert np.isclose(got, want, rtol=1e-8), k

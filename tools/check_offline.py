@@ -3,7 +3,7 @@
 
     python tools/check_offline.py                 # static scan of _build/html
     python tools/check_offline.py --browser       # ... and typeset math in headless Chromium
-    python tools/check_offline.py --browser --page chapters/01_ridge.html
+    python tools/check_offline.py --browser --page chapters/ridge.html
 
 1. Static scan (always): every ``*.html`` under the build folder is parsed and every
    *asset* reference to another host is reported: ``src``/``srcset``/``data`` of

@@ -3,7 +3,7 @@
 
     tools/grade.sh SUBMISSION.ipynb                      # chapter found by the file name
     tools/grade.sh SUBMISSION.ipynb --source SOLVED.ipynb|CHAPTER.md [--keep DIR] [--student ID]
-    tools/grade.sh a/01_ridge.ipynb b/01_ridge.ipynb ...   # several students in one run
+    tools/grade.sh a/ridge.ipynb b/ridge.ipynb ...   # several students in one run
 
 The instructor's version of the chapter (``--source``; default: ``_build/notebooks/solved/<name>.ipynb``
 if ``tools/make_notebooks.py`` has written it, else ``chapters/<name>.md`` rendered on the fly) is

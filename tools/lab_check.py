@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Open a chapter as a notebook in a real JupyterLab, run it top to bottom, take screenshots.
 
-    python tools/lab_check.py chapters/01_ridge.md            # -> _build/screenshots/lab-01_ridge-*.png
+    python tools/lab_check.py chapters/ridge.md            # -> _build/screenshots/lab-ridge-*.png
 
 Starts ``jupyter lab`` headless on a free local port (no token, in a temporary settings folder that
 makes "Jupytext Notebook" the default viewer of ``.md`` files), opens the chapter in headless

@@ -18,7 +18,7 @@ What this extension does:
    relative to each page (``pathto(..., resource=True)``).  We therefore use
    ``../_mathjax/es5/tex-mml-chtml.js``: ``index.html`` gets
    ``src="_static/../_mathjax/es5/tex-mml-chtml.js"`` and
-   ``chapters/01_ridge.html`` gets
+   ``chapters/ridge.html`` gets
    ``src="../_static/../_mathjax/es5/tex-mml-chtml.js"``; both resolve to
    ``<outdir>/_mathjax/es5/tex-mml-chtml.js``.
 2. On ``build-finished`` it copies the ``es5`` tree to ``<outdir>/_mathjax/es5``

@@ -2,7 +2,7 @@
 """Screenshots of the built book in headless Chromium, and the code blocks that scroll sideways.
 
     python tools/screenshots.py                          # every page of _build/html/chapters
-    python tools/screenshots.py --html _build/student/html --pages chapters/01_ridge.html
+    python tools/screenshots.py --html _build/student/html --pages chapters/ridge.html
     python tools/screenshots.py --all                    # every page, not only chapters
 
 For each page: ``_build/screenshots/<page>.png`` (the whole page at the theme's default layout: a

@@ -1,4 +1,4 @@
-"""Checks for the exercises of the distillation chapter (``chapters/04_distillation.md``)."""
+"""Checks for the exercises of the distillation chapter (``chapters/distillation.md``)."""
 
 from __future__ import annotations
 
@@ -61,3 +61,29 @@ def check_best_teacher_features(best_k, spectrum, beta_star, n: int = 200) -> No
                f"k = {got} is not the minimiser at m={m}, sigma^2={noise}",
                hint="evaluate dist.two_stage_risk(...).student for every k of the grid and take the "
                     "argmin; the teacher must stay away from its interpolation threshold k = m")
+
+
+__all__ += ["check_best_shift"]
+
+
+def check_best_shift(best_shift, spectrum, beta_star, n: int = 200, noise_var: float = 0.2) -> None:
+    """``best_shift(m)``: the exponent ``a`` in ``np.linspace(0, 1.5, 31)`` of the trace-matched power
+    shift (:func:`hdreg.theory.distillation.power_shift_spectrum`) that minimises the student's risk
+    under covariance shift, for a ridgeless teacher on ``m`` samples (student on ``n``)."""
+    spec = np.asarray(spectrum, dtype=float)
+    grid = np.linspace(0, 1.5, 31)
+    found = {}
+    for m in (300, 700):
+        got = attempt(best_shift, m)
+        risks = [dist.covariance_shift_risk(spec, beta_star, dist.power_shift_spectrum(spec, a), m, n,
+                                            noise_var).student for a in grid]
+        want = float(grid[int(np.argmin(risks))])
+        close(got, want, rtol=1e-9, atol=1e-9, what=f"the best shift exponent at m={m}",
+              hint="evaluate dist.covariance_shift_risk(...).student with the teacher spectrum "
+                   "dist.power_shift_spectrum(spectrum, a) for every a of the grid and take the argmin")
+        sqrt_rule = dist.covariance_shift_risk(spec, beta_star, dist.optimal_teacher_spectrum(spec, n), m, n,
+                                               noise_var).student
+        found[m] = (want, min(risks), sqrt_rule)
+    lines = [f"m = {m}: best a = {a:.2f} (risk {r:.4f}); square-root rule {q:.4f}"
+             for m, (a, r, q) in found.items()]
+    expect(True, "; ".join(lines), "")

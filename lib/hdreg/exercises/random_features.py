@@ -1,4 +1,4 @@
-"""Checks for the exercises of the random-feature chapter (``chapters/03_random_features.md``)."""
+"""Checks for the exercises of the random-feature chapter (``chapters/random_features.md``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks for the exercises of the ridge chapter (``chapters/01_ridge.md``)."""
+"""Checks for the exercises of the ridge chapter (``chapters/ridge.md``)."""
 
 from __future__ import annotations
 

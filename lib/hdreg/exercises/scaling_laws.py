@@ -1,4 +1,4 @@
-"""Checks for the exercises of the scaling-laws chapter (``chapters/02_scaling_laws.md``)."""
+"""Checks for the exercises of the scaling-laws chapter (``chapters/scaling_laws.md``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks for the exercises of the synthetic-data chapter (``chapters/08_synthetic_data.md``)."""
+"""Checks for the exercises of the synthetic-data chapter (``chapters/synthetic_data.md``)."""
 
 from __future__ import annotations
 

@@ -367,3 +367,116 @@ def _two_stage_conditional(spec_h, b_h, seen, m, n, noise_var, target_noise_var,
         stud.append(to_numpy(stud_r))
         strong.append(to_numpy(strong_r))
     return np.concatenate(teach), np.concatenate(stud), np.concatenate(strong)
+
+
+# --------------------------------------------------------------------------------------------
+# a teacher trained under a different covariance (covariance shift)
+
+__all__ += ["CovarianceShiftSim", "simulate_covariance_shift"]
+
+
+@dataclass(frozen=True)
+class CovarianceShiftSim(PairedTrials):
+    """Per-trial risks on the student's covariance: ``teacher`` and ``student`` ``(trials, S)`` for the
+    ``S`` teacher spectra, ``strong`` ``(trials,)`` (the student on noisy ground-truth labels). Every
+    teacher spectrum shares the trial's draws (common random numbers), so differences between columns
+    are paired."""
+
+    teacher: np.ndarray
+    student: np.ndarray
+    strong: np.ndarray
+
+
+def simulate_covariance_shift(spectrum, beta_star, teacher_spectra, m: int, n: int, noise_var: float,
+                              trials: int, lam_teacher: float = 0.0, target_noise_var: float = 0.0,
+                              seed: int = 0, desc: str = "covariance shift",
+                              conditional: bool = False) -> CovarianceShiftSim:
+    r"""Teacher → student under covariance shift, ``trials`` times, for every teacher spectrum.
+
+    Teacher: ridge (``lam_teacher``; ``0`` is min-norm) on ``m`` samples :math:`x = \Sigma_s^{1/2}g`,
+    :math:`g \sim N(0, I_p)`, labels :math:`x^\top\beta_\star + \varepsilon`, for each row
+    :math:`\Sigma_s` of ``teacher_spectra`` (shape ``(S, p)`` or ``(p,)``; the same :math:`g` and
+    :math:`\varepsilon` for every row). Student: the ridgeless interpolator on ``n`` fresh inputs with
+    covariance :math:`\Sigma` = ``spectrum``, labelled :math:`x^\top\beta^s + \varepsilon_t`
+    (``Var ε_t = target_noise_var``); on the same inputs it is also fitted on :math:`x^\top\beta_\star +
+    \varepsilon'` with ``Var ε' = noise_var`` (``strong``). All risks are :math:`\|\cdot - \beta_\star\|_\Sigma^2`.
+
+    ``conditional=True``: risks given the designs, every label noise integrated and the signs of the
+    coordinates of :math:`\beta_\star` averaged (both designs have diagonal covariances; see the module
+    docstring). Trial ``i`` draws only from ``(seed, i)``.
+    """
+    xp = get_backend().module
+    spec_h = np.asarray(to_numpy(_validate.spectrum(spectrum)))
+    b_h = np.asarray(to_numpy(_validate.vector_like(beta_star, spec_h, "beta_star")))
+    sur = _validate.finite_array(teacher_spectra, "teacher_spectra", low=0.0)
+    if sur.ndim == 1:
+        sur = sur[None, :]
+    if sur.ndim != 2 or sur.shape[1] != spec_h.size:
+        raise ValueError(f"teacher_spectra must have shape (S, {spec_h.size}) or ({spec_h.size},), "
+                         f"got {_validate.describe(teacher_spectra)}")
+    if np.any(sur.max(axis=1) <= 0):
+        raise ValueError("every row of teacher_spectra needs a positive entry")
+    m = _validate.positive_int(m, "m")
+    n = _validate.positive_int(n, "n")
+    trials = _validate.positive_int(trials, "trials")
+    lam_t = _validate.nonneg_scalar(lam_teacher, "lam_teacher")
+    seed = _validate.seed(seed)
+    sigma2 = _validate.nonneg_scalar(noise_var, "noise_var")
+    sigma_t2 = _validate.nonneg_scalar(target_noise_var, "target_noise_var")
+    p, S = spec_h.size, sur.shape[0]
+    ranks = np.count_nonzero(sur > 0, axis=1)
+    if lam_t == 0 and np.any(ranks == m):
+        raise ValueError(f"a ridgeless teacher with m = {m} samples on {m} directions sits on the "
+                         "interpolation threshold; use lam_teacher > 0 or another m")
+    ridgeless_threshold_check(np.array([0.0]), n, int(np.count_nonzero(spec_h > 0)),
+                              what="ridgeless student (lam = 0)")
+    per_trial = 8 * (2 * m * p + (m + p) * (p + m) * 3 + 2 * n * p + n * (p + n) * 3
+                     + 4 * S * p * (p + m))
+    step = chunk_size(per_trial, trials, "simulate_covariance_shift")
+    spec = xp.asarray(spec_h)
+    sqrt_spec = xp.sqrt(spec)
+    sqrt_sur = xp.sqrt(xp.asarray(sur))
+    b_star = xp.asarray(b_h)
+    nlam_t = xp.asarray(np.array([m * lam_t]))
+    zero = xp.asarray(np.array([0.0]))
+    eye_m = xp.eye(m)
+    teach, stud, strong = [], [], []
+    for start, stop in chunks(trials, step, desc):
+        gen = TrialRNG(seed, start, stop, xp)
+        t = stop - start
+        G = gen.standard_normal((t, m, p), dtype=xp.float64)
+        X = gen.standard_normal((t, n, p), dtype=xp.float64) * sqrt_spec
+        # the student's operators: K = estimate for the labels X e_i, M = estimate for e_j
+        KM = ridge_path(X, xp.concatenate([X, xp.broadcast_to(xp.eye(n), (t, n, n))], axis=2), zero)
+        K, M = KM[:, :, :p, 0], KM[:, :, p:, 0]  # (t, p, p), (t, p, n)
+        if not conditional:
+            eps_t = gen.standard_normal((t, m), dtype=xp.float64)
+            eps_s = gen.standard_normal((t, n), dtype=xp.float64)
+        r_teach, r_stud = [], []
+        for j in range(S):
+            Xt = G * sqrt_sur[j]
+            T = ridge_path(Xt, xp.concatenate([Xt, xp.broadcast_to(eye_m, (t, m, m))], axis=2),
+                           nlam_t)[:, :, :, 0]  # (t, p, p + m): teacher = T [beta; eps]
+            if conditional:
+                r_teach.append(sign_averaged_risk(spec, T[:, :, :p, None], b_star, b_star,
+                                                  T[:, :, p:, None], sigma2)[:, 0])
+                A = (K @ T[:, :, :p])[..., None]
+                N = (K @ T[:, :, p:])[..., None]
+                r = sign_averaged_risk(spec, A, b_star, b_star, N, sigma2)[:, 0]
+                if sigma_t2 > 0:
+                    r = r + sigma_t2 * (spec[None, :, None] * M * M).sum(axis=(1, 2))
+                r_stud.append(r)
+            else:
+                bs = (T[:, :, :p] @ b_star) + (T[:, :, p:] @ eps_t[:, :, None])[:, :, 0] * np.sqrt(sigma2)
+                r_teach.append((spec * (bs - b_star) ** 2).sum(axis=1))
+                bt = (K @ bs[:, :, None])[:, :, 0] + np.sqrt(sigma_t2) * (M @ eps_s[:, :, None])[:, :, 0]
+                r_stud.append((spec * (bt - b_star) ** 2).sum(axis=1))
+        if conditional:
+            r_strong = sign_averaged_risk(spec, K[..., None], b_star, b_star, M[..., None], sigma2)[:, 0]
+        else:
+            bt = (K @ b_star) + np.sqrt(sigma2) * (M @ eps_s[:, :, None])[:, :, 0]
+            r_strong = (spec * (bt - b_star) ** 2).sum(axis=1)
+        teach.append(to_numpy(xp.stack(r_teach, axis=1)))
+        stud.append(to_numpy(xp.stack(r_stud, axis=1)))
+        strong.append(to_numpy(r_strong).reshape(-1))
+    return CovarianceShiftSim(np.concatenate(teach), np.concatenate(stud), np.concatenate(strong))

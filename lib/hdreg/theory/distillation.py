@@ -391,23 +391,9 @@ def two_stage_risk(spectrum, beta_star, m, n, noise_var, lam_teacher=0.0, lam=0.
     b_star = _host_vector(beta_star, spec, "beta_star")
     sigma_t = _scalar_nonneg(target_noise_var, "target_noise_var")
     mom = teacher_moments(spec, b_star, m, noise_var, lam_teacher, features)
-    terms = surrogate_risk_terms(spec, b_star, mom.mean, n, sigma_t, lam)
-    kappa = np.atleast_1d(terms.kappa).reshape(-1)
-    c = np.atleast_1d(terms.c).reshape(-1)
-    extra = np.empty(kappa.size)
-    xp, (sp, var, c_x) = _on_backend(spec, mom.var, c)
-    step = max(1, _BLOCK // spec.size)
-    for a in range(0, kappa.size, step):
-        s, om = _shrinkage(sp, kappa[a:a + step], xp)
-        extra[a:a + step] = as_host((sp * var * (s * s + c_x[a:a + step, None] * om * om)).sum(axis=1))
-    student = np.asarray(terms.risk) + extra.reshape(np.shape(terms.risk))
+    student = student_risk_given_teacher(spec, b_star, mom.mean, mom.var, n, sigma_t, lam)
     strong = surrogate_risk(spec, b_star, b_star, n, noise_var, lam)
-
-    def out(a):
-        a = as_host(a)
-        return float(a) if a.ndim == 0 else a
-
-    return TwoStageRisk(mom.risk, out(student), out(strong), mom)
+    return TwoStageRisk(mom.risk, student, strong, mom)
 
 
 def power_law_ratio_limit(alpha: float, source: float) -> float:
@@ -448,3 +434,171 @@ def power_law_ratio_limit(alpha: float, source: float) -> float:
     num = quad(opt, 0, 1, limit=200)[0] + quad(opt, 1, np.inf, limit=200)[0]
     den = quad(std, 0, 1, limit=200)[0] + quad(std, 1, np.inf, limit=200)[0]
     return float(num / ((1.0 + c) * den))
+
+
+# --------------------------------------------------------------------------------------------
+# a teacher trained under a different covariance (covariance shift), and teacher capacity
+
+__all__ += [
+    "student_risk_given_teacher",
+    "shifted_teacher_moments",
+    "covariance_shift_risk",
+    "power_shift_spectrum",
+    "optimal_teacher_spectrum",
+    "teacher_capacity_curve",
+]
+
+
+def student_risk_given_teacher(spectrum, beta_star, teacher_mean, teacher_var, n, target_noise_var=0.0,
+                               lam=0.0):
+    r"""Expected risk against :math:`\beta_\star` of a student (ridge ``lam``, default ridgeless) trained
+    on ``n`` samples labelled by a random surrogate whose coordinates (in the eigenbasis of
+    :math:`\Sigma`) have means ``teacher_mean`` and variances ``teacher_var`` and are independent of the
+    student's data.
+
+    The model-shift risk (``eq-surrogate-risk``) is a diagonal quadratic in :math:`\beta^s`, so only
+    the first two moments of each coordinate enter:
+
+    .. math::
+        \sum_i\lambda_i\big[(s_i\mu_i - \beta_{\star,i})^2 + s_i^2v_i\big]
+        + c\Big[\sigma_t^2 + \sum_i\lambda_i(1 - s_i)^2(\mu_i^2 + v_i)\Big],
+
+    i.e. the model-shift risk of the mean plus :math:`\sum_i\lambda_iv_i(s_i^2 + c(1 - s_i)^2)`.
+    Broadcasts over ``n`` and ``lam``; returns a float or a NumPy array of their broadcast shape.
+    """
+    spec = _host_spectrum(spectrum)
+    b_star = _host_vector(beta_star, spec, "beta_star")
+    mean = _host_vector(teacher_mean, spec, "teacher_mean")
+    var = _host_vector(teacher_var, spec, "teacher_var")
+    if np.any(var < 0):
+        raise ValueError(f"teacher_var must be >= 0 entrywise, got a minimum of {var.min()!r}")
+    sigma_t = _scalar_nonneg(target_noise_var, "target_noise_var")
+    terms = surrogate_risk_terms(spec, b_star, mean, n, sigma_t, lam)
+    kappa = np.atleast_1d(terms.kappa).reshape(-1)
+    c = np.atleast_1d(terms.c).reshape(-1)
+    extra = np.empty(kappa.size)
+    xp, (sp, var_x, c_x) = _on_backend(spec, var, c)
+    step = max(1, _BLOCK // spec.size)
+    for a in range(0, kappa.size, step):
+        s, om = _shrinkage(sp, kappa[a:a + step], xp)
+        extra[a:a + step] = as_host((sp * var_x * (s * s + c_x[a:a + step, None] * om * om)).sum(axis=1))
+    out = np.asarray(terms.risk) + extra.reshape(np.shape(terms.risk))
+    return float(out) if out.ndim == 0 else out
+
+
+def shifted_teacher_moments(spectrum, beta_star, teacher_spectrum, m, noise_var, lam=0.0) -> TeacherMoments:
+    r"""Gaussian-equivalent moments of a teacher fitted by ridge (``lam``, default ridgeless) on ``m``
+    samples :math:`y = x^\top\beta_\star + \varepsilon` with :math:`x \sim N(0, \Sigma_s)`,
+    :math:`\Sigma_s = \mathrm{diag}(\text{teacher\_spectrum})` in the eigenbasis of
+    :math:`\Sigma = \mathrm{diag}(\text{spectrum})` (the two covariances commute).
+
+    The teacher is a correctly specified regression under :math:`\Sigma_s`, so with
+    :math:`\kappa_s = \kappa(m, \lambda)` of :math:`\Sigma_s`, :math:`t_i = \lambda^s_i/(\lambda^s_i + \kappa_s)`,
+
+    .. math::
+        v_i = \frac{\gamma_s^2}{m}\frac{\lambda^s_i}{(\lambda^s_i + \kappa_s)^2},\qquad
+        \gamma_s^2 = \frac{\sigma^2 + \kappa_s^2\sum_i\lambda^s_i\beta_{\star,i}^2/(\lambda^s_i + \kappa_s)^2}
+        {1 - \mathrm{df}_2^{(s)}(\kappa_s)/m}
+
+    (:func:`teacher_moments` with the spectrum :math:`\Sigma_s`). A zero ``teacher_spectrum`` entry is a
+    direction absent from the teacher's data: its mean and variance are ``0``. ``risk`` is the
+    teacher's excess risk on the *student's* distribution, :math:`\sum_i\lambda_i[(t_i - 1)^2\beta_{\star,i}^2 + v_i]`.
+    """
+    spec = _host_spectrum(spectrum)
+    b_star = _host_vector(beta_star, spec, "beta_star")
+    spec_s = as_host(_validate.vector_like(teacher_spectrum, spec, "teacher_spectrum"))
+    spec_s = as_host(_validate.spectrum(spec_s, "teacher_spectrum"))  # non-negative, one positive
+    mom = teacher_moments(spec_s, b_star, m, noise_var, lam)
+    risk = float(np.sum(spec * ((mom.mean - b_star) ** 2 + mom.var)))
+    return TeacherMoments(mom.mean, mom.var, risk, mom.kappa, mom.noise_eff)
+
+
+def covariance_shift_risk(spectrum, beta_star, teacher_spectrum, m, n, noise_var, lam_teacher=0.0, lam=0.0,
+                          target_noise_var=0.0) -> TwoStageRisk:
+    r"""Teacher → student under covariance shift: the teacher is fitted on ``m`` samples with covariance
+    :math:`\Sigma_s` (``teacher_spectrum``, see :func:`shifted_teacher_moments`), the student on ``n``
+    samples with covariance :math:`\Sigma` labelled by the teacher (plus noise of variance
+    ``target_noise_var``), and both are scored on :math:`\Sigma`.
+
+    ``student`` is :func:`student_risk_given_teacher` at the teacher's moments; ``strong`` is the same
+    student trained on ground-truth labels with noise ``noise_var``; ``teacher`` the teacher's risk on
+    :math:`\Sigma`. With ``teacher_spectrum = spectrum`` this is :func:`two_stage_risk` with all features.
+    """
+    spec = _host_spectrum(spectrum)
+    b_star = _host_vector(beta_star, spec, "beta_star")
+    mom = shifted_teacher_moments(spec, b_star, teacher_spectrum, m, noise_var, lam_teacher)
+    student = student_risk_given_teacher(spec, b_star, mom.mean, mom.var, n, target_noise_var, lam)
+    strong = surrogate_risk(spec, b_star, b_star, n, noise_var, lam)
+    return TwoStageRisk(mom.risk, student, strong, mom)
+
+
+def power_shift_spectrum(spectrum, exponent, total=None):
+    r"""The shifted spectrum :math:`\lambda^s_i = T\lambda_i^a/\sum_j\lambda_j^a` (``a`` = ``exponent``,
+    ``T`` = ``total``, default :math:`\operatorname{tr}\Sigma`): ``a = 1`` is no shift, ``a < 1`` a
+    flatter teacher covariance (more weight on the tail), ``a > 1`` a steeper one. Zero eigenvalues stay
+    zero. Returns a NumPy array; with a 1-D ``exponent`` of length ``A``, an array ``(A, p)``."""
+    spec = _host_spectrum(spectrum)
+    a = as_host(_validate.finite_array(exponent, "exponent"))
+    if a.ndim > 1:
+        raise ValueError(f"exponent must be a scalar or a 1-D array, got shape {a.shape}")
+    tot = float(spec.sum()) if total is None else _validate.positive_scalar(total, "total")
+    pos = spec > 0
+    logs = np.where(pos, np.log(np.where(pos, spec, 1.0)), 0.0)
+    w = np.where(pos[None, :], np.exp(np.atleast_1d(a)[:, None] * logs[None, :]), 0.0)
+    out = tot * w / w.sum(axis=1, keepdims=True)
+    return out[0] if a.ndim == 0 else out
+
+
+def optimal_teacher_spectrum(spectrum, n, total=None, lam=0.0):
+    r"""The teacher covariance :math:`\Sigma_s` (trace ``total``, default :math:`\operatorname{tr}\Sigma`)
+    that minimises the student's risk when the teacher is an *under-parameterised* ridgeless
+    least-squares fit (``m`` above the number of features):
+
+    .. math::
+        \lambda^s_i = T\,\frac{\sqrt{\lambda_i w_i}}{\sum_j\sqrt{\lambda_j w_j}},\qquad
+        w_i = s_i^2 + c(1 - s_i)^2,
+
+    with :math:`s_i`, :math:`c` those of the student (``n``, ``lam``). Such a teacher is unbiased
+    (:math:`t_i = 1`) with variances :math:`v_i = \sigma^2/((m - p)\lambda^s_i)`, so the student pays
+    :math:`\frac{\sigma^2}{m - p}\sum_i\lambda_iw_i/\lambda^s_i` on top of the model-shift risk of
+    :math:`\beta_\star`; minimising it under :math:`\sum_i\lambda^s_i = T` (Lagrange, or Cauchy–Schwarz)
+    gives the square-root rule, which does not depend on ``m``, the noise or :math:`\beta_\star`.
+    Zero eigenvalues get ``0``. Returns a NumPy array.
+    """
+    spec = _host_spectrum(spectrum)
+    tot = float(spec.sum()) if total is None else _validate.positive_scalar(total, "total")
+    kappa, c = _scalar_point(spec, n, lam)
+    s, om = _shrinkage(spec, [kappa])
+    w = s[0] ** 2 + c * om[0] ** 2
+    root = np.where(spec > 0, np.sqrt(spec * w), 0.0)
+    return tot * root / root.sum()
+
+
+def teacher_capacity_curve(spectrum, beta_star, m, n, noise_var, features, lam_teacher=0.0, lam=0.0,
+                           target_noise_var=0.0):
+    r"""The student's risk (:func:`two_stage_risk` ``.student``) for a teacher that sees the ``k``
+    leading features, for every ``k`` in ``features`` (positive integers; for a ridgeless teacher,
+    ``k = m`` is its interpolation threshold, where the risk is infinite, and is refused).
+
+    For ``k < m`` the ridgeless teacher is an unbiased least-squares fit on its features with the
+    unseen signal as extra noise, :math:`\sigma_{\rm eff}^2(k) = \sigma^2 + \sum_{i>k}\lambda_i\beta_{\star,i}^2`,
+    and the curve has the closed form
+
+    .. math::
+        R(k) = \sum_{i>k}\lambda_i\beta_{\star,i}^2 + (1 + c)\sum_{i\le k}\lambda_i(1 - s_i)^2\beta_{\star,i}^2
+        + c\sigma_t^2 + \frac{\sigma_{\rm eff}^2(k)}{m - k}\sum_{i\le k}\big(s_i^2 + c(1 - s_i)^2\big).
+
+    Returns a NumPy array of the shape of ``features``.
+    """
+    spec = _host_spectrum(spectrum)
+    b_star = _host_vector(beta_star, spec, "beta_star")
+    ks = np.asarray(to_numpy(features))
+    if ks.size == 0 or not np.issubdtype(ks.dtype, np.integer) or np.any(ks < 1) or np.any(ks > spec.size):
+        raise ValueError(f"features must be a non-empty array of integers in [1, {spec.size}], got "
+                         f"{_validate.describe(features)}")
+    if _validate.nonneg_scalar(lam_teacher, "lam_teacher") == 0 and np.any(ks == m):
+        raise ValueError(f"features contains k = m = {m}, the interpolation threshold of the ridgeless "
+                         "teacher (infinite risk)")
+    out = np.array([two_stage_risk(spec, b_star, m, n, noise_var, lam_teacher, lam, int(k),
+                                   target_noise_var).student for k in ks.reshape(-1)], dtype=float)
+    return out.reshape(ks.shape)

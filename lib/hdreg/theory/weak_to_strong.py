@@ -363,3 +363,167 @@ def rate_scan(alpha, r, P, ns, noise_var, setting: str = "noisy_kernel", ell=Non
     oracle = np.asarray(_sc.optimal_lambda(spec, beta, ns, noise_var, grid=17, rounds=3).risk)
     return RateScan(ns, teacher, np.array(out["student"]), oracle, np.array(out["lam"]),
                     np.array(out["nu"]), corr)
+
+
+# --------------------------------------------------------------------------------------------------
+# the student's width: finite-width correction and the width needed for the kernel-limit rate
+
+__all__ += ["WidthCorrection", "width_correction", "predicted_width_rate", "WidthScan", "width_scan"]
+
+
+@dataclass(frozen=True)
+class WidthCorrection:
+    r"""Finite-width correction of a linear random-feature student, arrays shaped like ``p_student``
+    (floats for scalar input).
+
+    ``exact`` :math:`=\mathcal R_S(p_S)-\mathcal R_S(\infty)` from the equivalent (Theorem ``thm-w2s``) at
+    the same penalty; ``first_order`` its expansion to first order in :math:`1/p_S` (see
+    :func:`width_correction`); ``kernel`` the kernel-limit risk :math:`\mathcal R_S(\infty)`; ``df1``
+    :math:`\mathrm{df}_1(\kappa_S)` of the kernel student; ``shift`` the part of ``first_order`` that
+    comes from the shift of the effective regularisation (zero at a stationary penalty).
+    """
+
+    exact: np.ndarray
+    first_order: np.ndarray
+    shift: np.ndarray
+    kernel: float
+    df1: float
+
+
+def width_correction(spectrum, beta, noise_var, n_teacher, lam_teacher, n_student, lam_student,
+                     p_student, p_teacher=None) -> WidthCorrection:
+    r"""Risk of a student with ``p_student`` linear random features minus that of the kernel-limit
+    student at the same penalty, exactly (from the equivalent) and to first order in :math:`1/p_S`
+    (Chapter ``ch-w2s-rf``, Proposition ``prop-w2s-width``; our derivation).
+
+    With the kernel student's :math:`\kappa_S`, :math:`s_i=\lambda_i/(\lambda_i+\kappa_S)`,
+    :math:`d_1=\sum s_i`, :math:`d_2=\sum s_i^2`, :math:`e=d_1-d_2`, the teacher's second moments
+    :math:`\bar w_i=\lambda_i\mathbb E\beta_{T,i}^2` and the self-risk
+    :math:`\mathcal R_{\rm self}=\sum_i\bar w_i(1-s_i)^2/(1-d_2/n_S)`,
+
+    .. math::
+        \Delta_1 = \frac{e}{p_S}\Big[\frac{\sum_i\bar w_i s_i(1-s_i)}{1-d_2/n_S}
+        + \frac{e\,\mathcal R_{\rm self}}{n_S-d_2}\Big]
+        + \frac{\partial\mathcal R_S(\infty)}{\partial\kappa_S}\,
+        \frac{\kappa_S d_1(1-d_1/n_S)}{p_S(1-d_2/n_S)} .
+
+    The first term is the explicit :math:`1/p` part of the random-feature equivalent (the feature term
+    of :math:`\mathsf E` and of :math:`\mathrm{df}_F`), the second the shift :math:`\nu_2-\kappa_S` of the
+    effective regularisation; it vanishes where the kernel student's risk is stationary in its penalty.
+    Scalar ``n_student`` and ``lam_student`` (``> 0``); ``p_student`` broadcasts. Linear features only.
+    """
+    spec = _host_spec(spectrum)
+    b = as_host(_validate.vector_like(beta, spec, "beta"))
+    n = _scalar(n_student, "n_student", allow_zero=False)
+    lam = _scalar(lam_student, "lam_student", allow_zero=False)
+    p = np.asarray(as_host(_validate.nonneg(p_student, "p_student", allow_zero=False)), dtype=np.float64)
+    kern = student_risk(spec, b, noise_var, n_teacher, lam_teacher, n, lam, p_teacher, None)
+    st, kap = kern.state, float(kern.nu)
+    qb = st.mean**2 + st.var
+    wb = spec * qb
+    s = spec / (spec + kap)
+    d1, d2 = float(s.sum()), float((s * s).sum())
+    e, den = d1 - d2, 1.0 - d2 / n
+    r_self = float(np.sum(wb * (1.0 - s) ** 2)) / den
+    explicit = (e / p) * (float(np.sum(wb * s * (1.0 - s))) / den + e * r_self / (n - d2))
+    d_r_self = 2.0 * float(np.sum(wb * s * (1.0 - s) ** 2)) / kap / den \
+        - r_self * 2.0 * float(np.sum(s * s * (1.0 - s))) / kap / (n * den)
+    d_shift = -2.0 * float(np.sum(s * (1.0 - s) * spec * (qb - st.mean * b))) / kap
+    shift = (d_r_self + d_shift) * kap * d1 * (1.0 - d1 / n) / (p * den)
+    finite = np.asarray(student_risk(spec, b, noise_var, n_teacher, lam_teacher, n, lam, p_teacher,
+                                     p).risk, dtype=np.float64)
+
+    def out(a):
+        a = np.asarray(a, dtype=np.float64)
+        return float(a) if a.ndim == 0 else a
+
+    return WidthCorrection(out(finite - kern.risk), out(explicit + shift), out(shift),
+                           float(kern.risk), d1)
+
+
+def predicted_width_rate(alpha, r, q):
+    r"""Rate of the tuned student with :math:`p_S = n^q` linear random features, trained on a
+    variance-dominated (e.g. ridgeless) kernel teacher with noisy labels, :math:`n_S=n_T=n`
+    (Chapter ``ch-w2s-rf``, Proposition ``prop-w2s-width``; our derivation). Returns ``(rate, q_star)``.
+
+    The teacher's variance acts on the student as label noise, so the student's rate is that of
+    random-feature ridge tuned along :math:`p = n^q`: the largest over :math:`\gamma\le\alpha\min(1,q)`
+    of :math:`\min\big(q+\gamma(\min(2r,1)-1/\alpha),\ 2m\gamma,\ 1-\gamma/\alpha\big)` (the three terms of
+    :func:`hdreg.theory.random_features.rf_phase_rate`). For :math:`r\le 1/2` this is
+    :math:`2\alpha m\min(q, q^\star)` with :math:`q^\star=1/(2\alpha m+1)`; in general
+    :math:`q^\star=(1+\alpha(2m-\min(2r,1)))/(2\alpha m+1)`: the kernel-limit (minimax) rate
+    :math:`2\alpha m/(2\alpha m+1)` is kept exactly when :math:`q\ge q^\star`. Broadcasts over ``q``.
+    """
+    a = float(_validate.nonneg_scalar(alpha, "alpha", allow_zero=False))
+    rr = float(_validate.nonneg_scalar(r, "r", allow_zero=False))
+    qq = np.asarray(as_host(_validate.nonneg(q, "q", allow_zero=False)), dtype=np.float64)
+    m, c = min(rr, 1.0), min(2 * rr, 1.0)
+    g_max = a * np.minimum(1.0, qq)
+
+    def g(gam):
+        return np.minimum(np.minimum(qq + gam * (c - 1 / a), 2 * m * gam), 1 - gam / a)
+
+    cands = [g_max, qq / (2 * m - c + 1 / a) + 0 * qq, a / (2 * a * m + 1) + 0 * qq,
+             (1 - qq) / c]
+    rate = np.max([np.where((x > 0) & (x <= g_max + 1e-15), g(np.minimum(x, g_max)), -np.inf)
+                   for x in cands], axis=0)
+    q_star = (1 + a * (2 * m - c)) / (2 * a * m + 1)
+    return (float(rate) if rate.ndim == 0 else rate), float(q_star)
+
+
+@dataclass(frozen=True)
+class WidthScan:
+    """Students of widths ``p = n^q`` along ``n`` (:func:`width_scan`): ``kernel`` (n,) is the tuned
+    kernel-limit student; ``tuned`` (n, q) the students tuned at their own width; ``at_kernel_lam``
+    (n, q) the same widths at the kernel student's penalty ``lam_kernel``, and ``first_order`` (n, q)
+    the first-order prediction of ``at_kernel_lam - kernel``; ``df1`` (n,) is
+    :math:`\\mathrm{df}_1(\\kappa_S)` of the kernel student; ``teacher`` (n,) the teacher's risk."""
+
+    n: np.ndarray
+    q: np.ndarray
+    p: np.ndarray
+    teacher: np.ndarray
+    kernel: np.ndarray
+    lam_kernel: np.ndarray
+    df1: np.ndarray
+    tuned: np.ndarray
+    at_kernel_lam: np.ndarray
+    first_order: np.ndarray
+
+
+def width_scan(alpha, r, P, ns, qs, noise_var, lam_grid=None, tune_span: float = 100.0) -> WidthScan:
+    r"""Ridgeless kernel teacher and students of widths :math:`p_S = n^q` (one per ``qs``) on the
+    power-law problem with ``P`` directions (:func:`hdreg.theory.scaling.power_law_problem`),
+    :math:`n_S = n_T = n` along ``ns``, from the equivalent (Chapter ``ch-w2s-rf``). The kernel
+    student's penalty is tuned with :func:`tuned_student` on ``lam_grid`` (default 41 values in
+    :math:`[10^{-8}, 10^{-1}]`); each finite-width student is tuned on 25 log-spaced multiples of it
+    between ``1/tune_span`` and ``tune_span`` (one batched evaluation per ``n``). Returns a
+    :class:`WidthScan` of NumPy arrays."""
+    from . import scaling as _sc  # noqa: PLC0415
+
+    spec, beta = _sc.power_law_problem(P, alpha, r)
+    ns = as_host(ns)
+    qs = as_host(qs)
+    if ns.ndim != 1 or ns.size < 2 or np.any(~np.isfinite(ns)) or np.any(ns <= 0):
+        raise ValueError(f"ns must be a 1-D array of at least 2 positive sample sizes, got {ns!r}")
+    if qs.ndim != 1 or qs.size < 1 or np.any(~np.isfinite(qs)) or np.any(qs <= 0):
+        raise ValueError(f"qs must be a 1-D array of positive width exponents, got {qs!r}")
+    if not (np.isfinite(tune_span) and tune_span > 1):
+        raise ValueError(f"tune_span must be a finite number > 1, got {tune_span!r}")
+    grid = np.geomspace(1e-8, 1e-1, 41) if lam_grid is None else lam_grid
+    mult = np.geomspace(1.0 / tune_span, tune_span, 25)
+    p = ns[:, None] ** qs[None, :]
+    cols = {k: np.empty(ns.size) for k in ("teacher", "kernel", "lam", "df1")}
+    tuned, at_k, first = (np.empty(p.shape) for _ in range(3))
+    for i, n in enumerate(ns):
+        _, lam = tuned_student(spec, beta, noise_var, n, 0.0, n, None, None, 0.0, grid)
+        wc = width_correction(spec, beta, noise_var, n, 0.0, n, lam, p[i])
+        cols["kernel"][i], cols["lam"][i], cols["df1"][i] = wc.kernel, lam, wc.df1
+        at_k[i] = wc.kernel + np.asarray(wc.exact)
+        first[i] = wc.first_order
+        path = student_risk(spec, beta, noise_var, n, 0.0, n, lam * mult[:, None], None,
+                            p[i][None, :])
+        cols["teacher"][i] = path.teacher
+        tuned[i] = np.minimum(np.asarray(path.risk).min(axis=0), at_k[i])
+    return WidthScan(ns, qs, p, cols["teacher"], cols["kernel"], cols["lam"], cols["df1"], tuned,
+                     at_k, first)
