@@ -1,10 +1,9 @@
 """Monte-Carlo simulators, batched over trials and hyperparameters, on NumPy or CuPy."""
 
-from . import (distillation, gradient_flow, icl, random_features, ridge, softmax_attention, synthetic,
-               uniformity, weak_to_strong)
-from . import heavy_ball, pruning
-from . import collapse, token_selection
+from . import (collapse, distillation, gradient_flow, heavy_ball, icl, parity, pruning,
+               random_features, ridge, softmax_attention, synthetic, token_selection, uniformity,
+               weak_to_strong)
 
-__all__ = ["ridge", "random_features", "distillation", "weak_to_strong", "icl", "synthetic",
-           "uniformity", "gradient_flow", "softmax_attention", "heavy_ball", "pruning",
-           "token_selection", "collapse"]
+__all__ = ["ridge", "random_features", "distillation", "weak_to_strong", "parity", "icl",
+           "softmax_attention", "synthetic", "uniformity", "gradient_flow", "token_selection",
+           "collapse", "heavy_ball", "pruning"]
