@@ -64,15 +64,6 @@ SABOTAGE = {
         "_par.progressive_schedule = _bad\n",
         "progressive distillation beats CE in mean accuracy over the budget",
     ),
-    # the distilled labels replaced by the data labels (every student trained by CE)
-    "distilled-labels-are-data-labels": (
-        "import hdreg.sim.parity as _par\n"
-        "_orig = _par.train_mlp\n"
-        "def _bad(*a, teachers=None, schedule=None, **k):\n"
-        "    return _orig(*a, **k)\n"
-        "_par.train_mlp = _bad\n",
-        "single checkpoint distillation beats CE in mean accuracy over the budget",
-    ),
     # GRACE computed with the teacher's soft label instead of a sampled label
     "grace-soft-labels": (
         "import numpy as _np, hdreg.sim.parity as _par\n"
