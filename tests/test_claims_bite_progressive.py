@@ -46,14 +46,23 @@ SABOTAGE = {
         "def _bad(*a, temperature=1.0, **k):\n"
         "    return _orig(*a, temperature=1.0 / temperature, **k)\n"
         "_par.train_mlp = _bad\n",
-        "single checkpoint distillation beats CE at the end of training",
+        "single checkpoint distillation beats CE in mean accuracy over the budget",
     ),
     # the 'transition' checkpoint taken at the end of the teacher's training
     "transition-checkpoint-is-final": (
         "import numpy as _np, hdreg.sim.parity as _par\n"
         "_par.transition_index = lambda res, level: _np.full(res.accuracy.shape[0],\n"
         "                                                    len(res.checkpoint_steps) - 1)\n",
-        "single checkpoint distillation beats CE at the end of training",
+        "single checkpoint distillation beats CE in mean accuracy over the budget",
+    ),
+    # the progressive schedule stuck on the last checkpoint (progressive = one-shot)
+    "progressive-schedule-constant": (
+        "import numpy as _np, hdreg.sim.parity as _par\n"
+        "_orig = _par.progressive_schedule\n"
+        "def _bad(steps, idx, switch):\n"
+        "    return _np.full(steps, _np.asarray(idx).ravel()[-1], dtype=int)\n"
+        "_par.progressive_schedule = _bad\n",
+        "progressive distillation beats CE in mean accuracy over the budget",
     ),
     # GRACE computed with the teacher's soft label instead of a sampled label
     "grace-soft-labels": (

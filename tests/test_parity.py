@@ -177,6 +177,18 @@ def test_steps_to_accuracy():
     np.testing.assert_array_equal(par.steps_to_accuracy(r, 0.95), [10.0, np.inf])
 
 
+def test_mean_accuracy():
+    r = par.TrainResult(np.array([0, 10, 20, 30]),
+                        np.array([[0.5, 0.5, 1.0, 1.0], [0.5, 0.5, 0.5, 0.5]]),
+                        np.zeros((2, 4)), np.array([], int), [], _net())
+    # trapezoids: (0.5 * 10 + 0.75 * 10 + 1.0 * 10) / 30 and 1/2 at chance throughout
+    np.testing.assert_allclose(par.mean_accuracy(r), [22.5 / 30, 0.5])
+    np.testing.assert_allclose(par.mean_accuracy(r, 20), [12.5 / 20, 0.5])
+    for bad in (15, 0, -10, 2.5, np.nan):
+        with pytest.raises(ValueError, match="upto"):
+            par.mean_accuracy(r, bad)
+
+
 # ------------------------------------------------------------------ probes
 
 

@@ -37,7 +37,7 @@ from ..backend import get_backend, to_numpy
 from ..batch import TrialRNG
 
 __all__ = ["MLP", "TrainResult", "parity_labels", "sample_inputs", "init_mlp", "mlp_logits",
-           "mlp_loss_grad", "train_mlp", "progressive_schedule", "steps_to_accuracy",
+           "mlp_loss_grad", "train_mlp", "progressive_schedule", "steps_to_accuracy", "mean_accuracy",
            "monomial_correlations", "subsets_by_degree", "student_gradients", "grace_score",
            "spearman", "initial_networks", "grace_for_teachers", "distill_outcomes", "repeat_runs", "concat_runs", "checkpoint_per_run", "transition_index"]
 
@@ -337,6 +337,26 @@ def steps_to_accuracy(result: TrainResult, target: float) -> np.ndarray:
     out = result.steps[first].astype(float)
     out[~hit.any(axis=1)] = np.inf
     return out
+
+
+def mean_accuracy(result: TrainResult, upto: int | None = None) -> np.ndarray:
+    """Time-averaged test accuracy of each run over the steps ``[0, upto]``: the area under the
+    accuracy curve (trapezoid rule over the evaluated steps) divided by ``upto`` (default: the
+    last evaluated step, which must be an evaluated step). A continuous measure of how fast a run
+    learns: 1/2 for a run at chance throughout, close to 1 for one that learns at once. Shape
+    (runs,)."""
+    steps = np.asarray(result.steps)
+    if upto is None:
+        upto = int(steps[-1])
+    upto = _validate.positive_int(upto, "upto")
+    if upto not in set(steps.tolist()) or steps[0] != 0:
+        raise _validate.InvalidParameterError(
+            f"upto must be an evaluated step of a run evaluated from step 0, got {upto} "
+            f"(evaluated steps {steps[0]}..{steps[-1]})")
+    keep = steps <= upto
+    t, acc = steps[keep].astype(float), np.asarray(result.accuracy)[:, keep]
+    area = (0.5 * (acc[:, 1:] + acc[:, :-1]) * np.diff(t)).sum(axis=1)
+    return area / upto
 
 
 def repeat_runs(net: MLP, reps: int) -> MLP:
