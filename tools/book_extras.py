@@ -14,10 +14,15 @@ plain Markdown, glued values filled in, nbgrader metadata on exercise cells), wr
 removed at ``config-inited``, so the pages carry no link to a launch service. Colab cannot open a
 MyST ``.md`` file, so its button points at the rendered notebook published with the site on the
 ``gh-pages`` branch (``_sources/<page>.ipynb``, see ``.github/workflows/book.yml``).
+
+3. Claims name their chapter: before a page is parsed (and so executed), its file name is put in
+``HDREG_CLAIMS_SOURCE``, which the notebook's kernel inherits, so the claims report of a build
+(``HDREG_CLAIMS_REPORT``) says which chapter each claim comes from, as the nbval run's does.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -103,7 +108,13 @@ def colab_opens_the_notebook(app, pagename, templatename, context, doctree):
     visit(context.get("header_buttons", []))
 
 
+def name_claims_source(app, docname, source):
+    """Before myst-nb parses (and executes) a page: the kernel it starts inherits this variable."""
+    os.environ["HDREG_CLAIMS_SOURCE"] = Path(app.env.doc2path(docname)).name
+
+
 def setup(app):
+    app.connect("source-read", name_claims_source)
     app.connect("config-inited", launch_only_with_repository, priority=900)
     app.connect("html-page-context", colab_opens_the_notebook, priority=600)
     # Around sphinx-book-theme's header buttons (priority 501): see the two functions.

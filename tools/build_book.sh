@@ -42,6 +42,10 @@ if [[ "${1:-}" == "--student" ]]; then
     SRC="$ROOT"
     if [[ "${1:-}" == "--source" ]]; then SRC="$(cd "$2" && pwd)"; shift 2; fi
     OUT="$ROOT/_build/student"
+    # The student edition's claims (its scaffolds are stubs) go to a report of their own.
+    if [[ -n "${HDREG_CLAIMS_REPORT:-}" ]]; then
+        export HDREG_CLAIMS_REPORT="${HDREG_CLAIMS_REPORT%.jsonl}-student.jsonl"
+    fi
     PY="$(dirname "$JB")/python"; [[ -x "$PY" ]] || PY=python3
     rm -rf "$OUT"
     "$PY" "$ROOT/tools/student_edition.py" "$SRC" "$OUT/src"
