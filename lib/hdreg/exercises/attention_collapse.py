@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import ExerciseError, attempt, close, expect
-from ..sim import collapse as _collapse
-from ..theory import token_selection as _ts
+from ..sim import collapse as collapse_sim
+from ..theory import token_selection as token_theory
 
 __all__ = ["check_one_step_coefficient", "check_nc1"]
 
@@ -30,11 +30,12 @@ def _as_vector(out, n, what):
 def check_one_step_coefficient(coefficient) -> None:
     """``coefficient(pi_pos, pi_neg, eta)``: the predicted component along v of one gradient step on
     each token's embedding at p = 0, small initialisation, balanced classes."""
-    cases = [_ts.token_laws(), _ts.token_laws(30, 5, 2.0, 5.0), _ts.token_laws(12, 3, 10.0, 1.0)]
+    laws = token_theory.token_laws
+    cases = [laws(), laws(30, 5, 2.0, 5.0), laws(12, 3, 10.0, 1.0)]
     for k, (pp, pm) in enumerate(cases):
         for eta in (1.0, 7.5):
             out = _as_vector(attempt(coefficient, pp, pm, eta), pp.size, "one per token")
-            close(out, _ts.one_step_coefficient(pp, pm, eta), rtol=1e-9, atol=1e-12,
+            close(out, token_theory.one_step_coefficient(pp, pm, eta), rtol=1e-9, atol=1e-12,
                   what=f"the coefficients for law {k} at eta={eta:g}",
                   hint="at p = 0 the attention is uniform; write f, differentiate in E_s, "
                        "use sigma(0) = 1/2 and average y n_s/T over the two classes")
@@ -56,7 +57,7 @@ def check_nc1(nc1_metric) -> None:
             val = float(np.asarray(out, dtype=float).reshape(()))
         except (TypeError, ValueError):
             raise ExerciseError("not yet: return one number") from None
-        close(val, float(_collapse.nc1(H, labels, K)[0]), rtol=1e-8,
+        close(val, float(collapse_sim.nc1(H, labels, K)[0]), rtol=1e-8,
               what=f"NC1 for K={K} classes in {k} dimensions",
               hint="Sigma_W averages over all n samples, Sigma_B over the K class means; "
                    "use the pseudo-inverse: Sigma_B has rank K - 1")
