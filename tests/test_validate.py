@@ -44,6 +44,13 @@ def test_accepted_forms():
     np.testing.assert_array_equal(_validate.penalties(0.1), [0.1])
 
 
+def test_step_list():
+    np.testing.assert_array_equal(_validate.step_list([5, 0, 5, 3], "log_steps", 5), [0, 3, 5])
+    for bad in ([], [6], [-1], [1.5]):
+        with pytest.raises(ValueError, match="log_steps"):
+            _validate.step_list(bad, "log_steps", 5)
+
+
 def test_describe_never_prints_a_big_array():
     assert _validate.describe(np.ones((1000, 1000))) == "array of shape (1000, 1000)"
     assert _validate.describe(True) == "True (bool)"

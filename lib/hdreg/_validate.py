@@ -23,7 +23,7 @@ from .backend import namespace_of, to_numpy
 
 __all__ = [
     "InvalidParameterError", "describe", "scalar", "integer", "positive_int", "nonneg_int", "nonneg", "nonneg_scalar",
-    "positive_scalar", "in_interval", "choice", "choices", "seed", "penalties", "spectrum",
+    "positive_scalar", "in_interval", "choice", "choices", "seed", "step_list", "penalties", "spectrum",
     "vector_like", "psd_matrix", "finite_array", "broadcast", "require_memory",
 ]
 
@@ -136,6 +136,16 @@ def positive_int(value, name: str) -> int:
 def nonneg_int(value, name: str) -> int:
     """A non-negative integer (see :func:`integer`)."""
     return integer(value, name, 0)
+
+
+def step_list(values, name: str, last: int) -> np.ndarray:
+    """A non-empty set of steps in ``[0, last]`` (non-negative integers), sorted and deduplicated, as
+    an integer NumPy array (e.g. the steps at which a training run records its state)."""
+    steps = np.asarray(sorted({nonneg_int(s, name) for s in values}), dtype=np.int64)
+    if steps.size == 0 or steps[-1] > last:
+        raise InvalidParameterError(
+            f"{name} must be a non-empty list of steps in [0, {last}], got {steps}")
+    return steps
 
 
 def seed(value, name: str = "seed") -> int:

@@ -188,10 +188,7 @@ def train_mean_field(X, labels, K: int, width: int, steps: int, lr: float, log_s
     steps = _validate.nonneg_int(steps, "steps")
     lr = _validate.positive_scalar(lr, "lr")
     trials = _validate.positive_int(trials, "trials")
-    log_steps = np.asarray(sorted({_validate.nonneg_int(s, "log_steps") for s in log_steps}))
-    if log_steps.size == 0 or log_steps[-1] > steps:
-        raise _validate.InvalidParameterError(
-            f"log_steps must be a non-empty list of steps in [0, {steps}], got {log_steps}")
+    log_steps = _validate.step_list(log_steps, "log_steps", steps)
     Xh = _validate.finite_array(X, "X")
     if Xh.ndim == 2:
         Xh = np.broadcast_to(Xh, (trials,) + Xh.shape)

@@ -271,10 +271,7 @@ def train_token_selection(pi_pos, pi_neg, n: int, T: int, D: int, eta_E: float, 
     """
     steps = _validate.nonneg_int(steps, "steps")
     eta_p = _validate.positive_scalar(eta_p, "eta_p")
-    log_steps = np.asarray(sorted({_validate.nonneg_int(s, "log_steps") for s in log_steps}))
-    if log_steps.size == 0 or log_steps[-1] > steps:
-        raise _validate.InvalidParameterError(
-            f"log_steps must be a non-empty list of steps in [0, {steps}], got {log_steps}")
+    log_steps = _validate.step_list(log_steps, "log_steps", steps)
     trials = _validate.positive_int(trials, "trials")
     if relevant is None and anchor is None:
         relevant = ts_theory.relevant_tokens(pi_pos, pi_neg)
