@@ -55,6 +55,30 @@ def test_interpolants_match_exact_sums(name, half_width):
     np.testing.assert_allclose(sums.weighted(k), wsum, rtol=0)
 
 
+@pytest.mark.parametrize("half_width", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("name", sorted(SPECTRA))
+def test_cell_polynomials_of_the_solver_match_exact_sums(name, half_width):
+    """The solver's Newton steps evaluate short local polynomials on each cell between nodes; they
+    carry the table's accuracy (a few eps relative to each function)."""
+    sums = SpectralSums(SPECTRA[name], half_width=half_width)
+    cells = sums._cells()
+    assert cells["coef"].shape == (cells["degree"] + 1, 2, sums.size - 1)
+    rs = np.random.default_rng(3)
+    u = rs.uniform(sums.u0, sums.u1, 4000)
+    a = np.clip(np.searchsorted(sums.nodes, u) - 1, 0, sums.size - 2)
+    s = (u - cells["centre"][a]) / cells["rad"][a]
+    assert np.all(np.abs(s) <= 1 + 1e-9)
+    co = cells["coef"][:, :, a]
+    vals = co[-1].copy()
+    for k in range(cells["degree"] - 1, -1, -1):
+        vals = vals * s + co[k]
+    vals *= np.exp(cells["slope"][:, a] * (cells["pcentre"][a] - u))
+    ex = exact_sums(sums.spec, np.exp(u), np)
+    f0 = np.where(cells["high"][a], ex["c1"], ex["df1"])
+    np.testing.assert_allclose(vals[0], f0, rtol=5e-14, atol=0)
+    np.testing.assert_allclose(vals[1], ex["q"], rtol=5e-14, atol=0)
+
+
 def test_exact_sums_match_the_definitions():
     spec = np.array([4.0, 1.0, 0.25])
     w = np.array([1.0, 2.0, 3.0])

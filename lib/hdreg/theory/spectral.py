@@ -95,7 +95,7 @@ _BLOCK = 1 << 22
 # points per block when evaluating interpolants on the CPU (the (degree+1) x block basis stays in cache)
 _INTERP_BLOCK_CPU = 2048
 # points per block of the interpolated solver on the CPU
-_SOLVE_BLOCK_CPU = 4096
+_SOLVE_BLOCK_CPU = 5120
 # tables never extend beyond |u| = _U_LIMIT (exp overflows at ~709)
 _U_LIMIT = 690.0
 
@@ -167,8 +167,35 @@ def exact_sums(spec, kappa, xp, weights=None):
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _cell_matrices(d: int, k: int) -> np.ndarray:
+    """``((k+1) d, d+1)``: row ``j d + i`` applied to the coefficients ``c`` of a panel series gives the
+    coefficient of ``T_j(s)`` of the degree-``k`` interpolant of that series at ``k + 1`` Lobatto points of
+    cell ``i`` (between the ascending panel nodes ``t_i = -cos(i pi/d)`` and ``t_{i+1}``; ``s`` in
+    [-1, 1] is the cell's own variable). The interpolation matrix has bounded entries
+    (``|T_j| <= 1`` on the panel), so rounding stays at a few eps of the series' size."""
+    t = -np.cos(np.pi * np.arange(d + 1) / d)
+    centre, rad = 0.5 * (t[1:] + t[:-1]), 0.5 * (t[1:] - t[:-1])
+    x = np.cos(np.pi * np.arange(k + 1) / k)
+    pts = centre[:, None] + rad[:, None] * x[None, :]  # (d cells, k+1 points)
+    vander = np.polynomial.chebyshev.chebvander(pts, d)  # (d, k+1 points, d+1 terms)
+    mats = _lobatto_matrix(k)[None] @ vander  # (d cells, k+1 local terms, d+1 panel terms)
+    return np.ascontiguousarray(mats.transpose(1, 0, 2).reshape((k + 1) * d, d + 1))
+
+
+@functools.lru_cache(maxsize=8)
+def _cheb_to_powers(k: int) -> np.ndarray:
+    """``(k+1, k+1)``: ``A @ c`` are the coefficients of ``sum_j c_j T_j(s)`` in powers of ``s``."""
+    out = np.zeros((k + 1, k + 1))
+    for j in range(k + 1):
+        col = np.polynomial.chebyshev.cheb2poly(np.eye(k + 1)[j])
+        out[:col.size, j] = col
+    return out
+
+
+@functools.lru_cache(maxsize=16)
 def _lobatto_matrix(d: int) -> np.ndarray:
-    """``M`` with ``coef = M @ values``: Chebyshev coefficients of the interpolant through
+    """(Cached: do not modify.) ``M`` with ``coef = M @ values``: Chebyshev coefficients of the interpolant through
     ``values[j] = f(cos(j pi / d))``, j = 0..d (DCT-I)."""
     j = np.arange(d + 1)
     m = (2.0 / d) * np.cos(np.pi * np.outer(j, j) / d)
@@ -275,6 +302,41 @@ class SpectralSums:
     def bound(self) -> float:
         """The proven relative interpolation error bound (before rounding) of this table."""
         return error_bound(self.h, self.degree)
+
+    def _cells(self):
+        """Local polynomials of functions 0 and 1 (as ``G``, before the factor ``e^{-s(u-c)}``) on every
+        cell between adjacent nodes, for :meth:`solve`, whose Newton steps never leave a cell.
+
+        On each cell (half-width at most ``h sin(pi/2d)`` in ``u``) the panel series is interpolated at
+        ``K + 1`` Lobatto points, ``K = chebyshev_degree(cell half-width)``: the error against the exact
+        ``G`` is at most ``Lambda_K`` times the panel's bound plus :func:`error_bound` of the cell
+        (``Lambda_K <= 1 + 2 log(K + 1)/pi`` the Lebesgue constant), about ``2.5e-15`` relative for the
+        default table. Stored in powers of the cell variable (Horner); built on first use and
+        indexed by the cell's left node."""
+        if getattr(self, "_cell_table", None) is not None:
+            return self._cell_table
+        xp = self.xp
+        d, panels = self.degree, self.panels
+        degree = chebyshev_degree(self.h * math.sin(math.pi / (2 * d)), RTOL)
+        mats = xp.asarray(_cell_matrices(d, degree))  # ((K+1) d, d+1)
+        coef = xp.moveaxis(self.coef[:, :, :2], 1, 0).reshape(d + 1, panels * 2)  # (d+1, (p, f))
+        cheb = (mats @ coef).reshape(degree + 1, d, panels, 2)  # (term, cell in panel, panel, f)
+        cheb = xp.ascontiguousarray(cheb.transpose(0, 3, 2, 1)).reshape(degree + 1, 2 * panels * d)
+        # to powers of s on the data's coefficients, which fall by ~100 per degree on a cell this
+        # small, so the change of basis costs no accuracy
+        power = (xp.asarray(_cheb_to_powers(degree)) @ cheb).reshape(degree + 1, 2, panels * d)
+        nodes = xp.asarray(self.nodes)
+        panel = xp.asarray(np.repeat(np.arange(panels), d))
+        self._cell_table = {
+            "degree": degree,
+            "coef": power,  # (K+1, 2, cells): coefficients of s^k, functions 0 and 1
+            "centre": 0.5 * (nodes[1:] + nodes[:-1]),
+            "rad": 0.5 * (nodes[1:] - nodes[:-1]),
+            "slope": xp.ascontiguousarray(self.slope[panel][:, :2].T),  # (2, cells)
+            "pcentre": self.centres_x[panel],
+            "high": self.high[panel],
+        }
+        return self._cell_table
 
     # -- evaluation ---------------------------------------------------------------------------
     @property
@@ -424,20 +486,28 @@ class SpectralSums:
         ``n > 0``, ``lam >= 0`` are 1-D xp arrays. Returns ``(u, found)``: ``found`` marks the points whose
         root lies in ``[u0, u1]`` (``g(u0) < 0 <= g(u1)``); ``u`` is meaningless elsewhere.
 
-        1. The exact node values give ``n g`` at every node; ``g`` is increasing, so a vectorised binary
-           search over the nodes brackets each root in one cell between *exactly evaluated* nodes.
+        1. The exact node values give ``n g`` at every node; ``g`` is increasing, so its sign at the
+           panel ends picks each root's panel, and a vectorised binary search over that panel's nodes
+           brackets the root in one cell between *exactly evaluated* nodes.
         2. A cubic Hermite interpolant of ``n g`` on the cell (exact values and slopes) gives the start.
         3. Newton on the interpolated ``g`` with the exact-solver's safeguard (bisection when a step leaves
            the bracket) and stopping rule (a step ``d <= 0.1`` lands within ``1.3 d^2`` of the root).
+           The steps never leave the cell, so they evaluate the cell's short local polynomial
+           (:meth:`_cells`, degree ~10, as accurate as the panel series) instead of the panel series:
+           no sorting by panel and a third of the arithmetic.
            A root within interpolation error of a node can make the interpolated root fall just outside
            the exact bracket: the steps there are tiny, so the stopping rule accepts them before the
            safeguard is consulted, and the answer is within ``~1e-15`` of the node either way.
         """
         xp = self.xp
         m = n.shape[0]
-        # On the CPU, blocks of points keep every temporary small: large temporaries, freed and
-        # re-allocated many times per call, cost page faults (measured: 2x slower at 10^4 points).
-        block = _SOLVE_BLOCK_CPU if xp is np else max(m, 1)
+        # On the CPU, blocks of points keep every temporary small (large temporaries, freed and
+        # re-allocated many times per call, cost page faults); equal blocks of at most
+        # _SOLVE_BLOCK_CPU points, so that no small last block pays the per-block overhead.
+        if xp is np:
+            block = -(-m // max(1, -(-m // _SOLVE_BLOCK_CPU)))
+        else:
+            block = max(m, 1)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # lam e^{-u} = inf is fine
             if m <= block:
                 return self._solve(n, lam, tol, max_iter)
@@ -464,7 +534,7 @@ class SpectralSums:
         m = n.shape[0]
 
         def ng_at(j, nn_, nmr_, nl_):
-            return (nn_ - shift[j]) + y[j] - nl_ * em[j]
+            return (nn_ - xp.take(shift, j)) + xp.take(y, j) - nl_ * xp.take(em, j)
 
         nmr = n - rank
         nl = n * lam
@@ -476,15 +546,24 @@ class SpectralSums:
         if idx.size == 0:
             return u_out, found
         nn, nmr, nl = n[idx], nmr[idx], nl[idx]
-        mi = idx.shape[0]
-        a = xp.zeros(mi, dtype=xp.int64)
-        b = xp.full(mi, g_count - 1, dtype=xp.int64)
-        # every point needs the same number of halvings: no per-point bookkeeping
-        while int(b[0] - a[0]) > 1:
-            mid = (a + b) // 2
-            neg = ng_at(mid, nn, nmr, nl) < 0
-            a = xp.where(neg, mid, a)
-            b = xp.where(neg, b, mid)
+        # Bracket each root between two adjacent nodes a < b = a + 1 with n g(a) < 0 <= n g(b): n g
+        # increases along the nodes, so the panel comes from its sign at the panel ends (one
+        # (panels x points) evaluation, negative on a prefix), then a binary search over the offsets
+        # 0..d-1 within the panel in steps of 2^k (a step landing on a node where n g >= 0, possibly
+        # past the panel, is refused).
+        d = self.degree
+        ends = xp.asarray(np.arange(self.panels + 1) * d)
+        neg_ends = ((nn[None, :] - shift[ends][:, None]) + y[ends][:, None]
+                    - nl[None, :] * em[ends][:, None]) < 0  # (panels + 1, points)
+        # (a sum down the short axis, in int32: numpy's reductions along it are fast)
+        count = xp.clip(neg_ends.sum(axis=0, dtype=xp.int32), 1, self.panels).astype(xp.int64)
+        a = (count - 1) * d
+        step = 1 << max(0, (d - 1).bit_length() - 1)  # steps 2^k, ..., 1 reach every offset < d
+        while step >= 1:
+            cand = xp.minimum(a + step, g_count - 1)
+            a = xp.where(ng_at(cand, nn, nmr, nl) < 0, cand, a)
+            step //= 2
+        b = a + 1
         ua, ub = nodes[a], nodes[b]
         width = ub - ua
         ga, gb = ng_at(a, nn, nmr, nl), ng_at(b, nn, nmr, nl)
@@ -501,18 +580,34 @@ class SpectralSums:
                 t = xp.where(der > 0, xp.clip(t - val / der, 0.0, 1.0), t)
         lo, hi = ua, ub
         u = ua + width * t
+        # Newton on the interpolant, on the cell's local polynomial (the steps stay in the cell)
+        cells = self._cells()
+        deg = cells["degree"]
+        take = xp.take  # much faster than fancy indexing on the CPU
+        coef = take(cells["coef"], a, axis=2)  # (deg+1, 2, points), powers of the cell variable
+        ctr, rad = take(cells["centre"], a), take(cells["rad"], a)
+        slope = take(cells["slope"], a, axis=1)  # (2, points)
+        pcen, high = take(cells["pcentre"], a), take(cells["high"], a)
         todo = None  # all points, first pass without index bookkeeping
         for _ in range(max_iter):
             if todo is None:
                 uu, nn_t, nmr_t, nl_t, lo_t, hi_t = u, nn, nmr, nl, lo, hi
+                co, ct, rd, sl, pc, hg = coef, ctr, rad, slope, pcen, high
             else:
                 uu, nn_t, nmr_t, nl_t = u[todo], nn[todo], nmr[todo], nl[todo]
                 lo_t, hi_t = lo[todo], hi[todo]
-            vals, high = self.interpolate(uu, (0, 1))
-            va = vals[:, 0]
+                co, ct, rd, sl, pc, hg = (take(coef, todo, axis=2), ctr[todo], rad[todo],
+                                          take(slope, todo, axis=1), pcen[todo], high[todo])
+            sc = (uu - ct) / rd
+            vals = co[deg].copy()  # (2, points)
+            for k in range(deg - 1, -1, -1):
+                vals *= sc
+                vals += co[k]
+            vals *= xp.exp(sl * (pc - uu))
+            va = vals[0]
             shrink = nl_t * xp.exp(-uu)
-            ng = xp.where(high, nmr_t + va, nn_t - va) - shrink
-            dng = shrink + vals[:, 1]
+            ng = xp.where(hg, nmr_t + va, nn_t - va) - shrink
+            dng = shrink + vals[1]
             neg = ng < 0
             lo_t = xp.where(neg, uu, lo_t)
             hi_t = xp.where(neg, hi_t, uu)
