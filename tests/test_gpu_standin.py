@@ -285,6 +285,34 @@ def test_theory_moves_large_spectra_to_the_device(gpu, monkeypatch):
     assert seen and all(xp is np for xp in seen)
 
 
+def test_interpolated_kappa_solver_runs_on_the_device_and_matches_numpy(monkeypatch):
+    """Many points take the tabulated solver (panel series, cell polynomials); on the stand-in it
+    runs on the device and gives the NumPy answer."""
+    spec, beta = power_law(200, 1.5), np.ones(200) * 0.1
+    n = np.geomspace(10, 2000, 40)[:, None]
+    lam = np.concatenate([[0.0], np.logspace(-4, 1, 39)])[None, :]
+    built = []
+    real = ridge.spectral.SpectralSums._cells
+
+    def spy(self):
+        built.append(self.xp)
+        return real(self)
+
+    monkeypatch.setattr(ridge.spectral.SpectralSums, "_cells", spy)
+    k_host = ridge.effective_regularization(spec, n, lam)
+    r_host = ridge.ridge_risk(spec, beta, n, lam, 0.1)
+    assert built and all(xp is np for xp in built)
+    built.clear()
+    dev = fake_cupy.install(monkeypatch)
+    k_dev = ridge.effective_regularization(dev.asarray(spec), n, lam)
+    r_dev = ridge.ridge_risk(dev.asarray(spec), dev.asarray(beta), n, lam, 0.1)
+    assert built and all(xp is dev for xp in built)
+    assert_host(k_dev)
+    assert_host(r_dev)
+    np.testing.assert_allclose(k_dev, k_host, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(r_dev.risk, r_host.risk, rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("n", [12, 40, 60])
 def test_sim_kernels_stay_on_the_device_and_match_numpy(gpu, n):
     """The batched kernels of :mod:`hdreg.sim.ridge` take device arrays, return device arrays (no
