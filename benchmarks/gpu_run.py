@@ -1,18 +1,22 @@
-"""The GPU run: every chapter at ``full`` scale on CuPy, then the heavy cells timed on both backends.
+"""The GPU run: the heavy cells timed on both backends, then every chapter at ``full`` scale on CuPy.
 
     tools/gpu_run.sh                      # on a machine with a CUDA GPU (see the README)
     python benchmarks/gpu_run.py [--chapters chapters/ridge.md ...] [--scale full|ci]
                                  [--cells-only] [--smoke] [--out benchmarks/RESULTS_gpu.md]
+                                 [--budget SECONDS] [--cell-timeout SECONDS]
 
-1. Executes every chapter (``chapters/*.md``, through jupytext and nbclient) with
-   ``HDREG_BACKEND=cupy`` and ``HDREG_SCALE=full`` in a fresh kernel each, recording the wall time
-   and the first error of each (a chapter that fails is reported, the run goes on).
-2. Times the *heavy cells*: the library calls that dominate the chapters at ``full`` scale (the
+1. Times the *heavy cells*: the library calls that dominate the chapters at ``full`` scale (the
    sizes below are the chapters' ``full`` profiles), once on NumPy and once on CuPy, in this process
    (``hdreg.backend.set_backend``), and checks that both give the same answer in distribution
    (simulations) or to rounding (theory).
+2. Executes every chapter (``chapters/*.md``, through jupytext and nbclient) with
+   ``HDREG_BACKEND=cupy`` and ``HDREG_SCALE=full`` in a fresh kernel each, recording the wall time
+   and the first error of each (a chapter that fails is reported, the run goes on). With
+   ``--budget`` (the seconds a lent device allows), a chapter starts only while time is left and no
+   cell runs past the budget.
 3. Writes ``benchmarks/RESULTS_gpu.md``: the device, per-chapter wall time and status, GPU/CPU
-   ratio per heavy cell.
+   ratio per heavy cell; rewritten after the cells and after each chapter, so that a run stopped
+   from outside keeps what it measured.
 
 ``--smoke`` shrinks the heavy cells to seconds (the test suite runs the whole script that way under
 the CuPy stand-in of ``tests/fake_cupy.py``). The strict book build at full scale on the GPU is
@@ -115,7 +119,10 @@ def run_cells(smoke: bool, backends=("numpy", "cupy")):
     return rows
 
 
-def run_chapters(chapters, scale: str):
+def run_chapters(chapters, scale: str, deadline=None, cell_timeout=3600, on_row=None):
+    """Execute each chapter in a fresh kernel; ``deadline`` (a ``time.perf_counter()`` value) caps the
+    run: a chapter is started only before it, and no cell may run past it (the chapter is then
+    reported as stopped by the budget); ``on_row`` is called after each chapter (partial reports)."""
     import jupytext
     from nbclient import NotebookClient
 
@@ -125,15 +132,25 @@ def run_chapters(chapters, scale: str):
     rows = []
     try:
         for ch in chapters:
-            nb = jupytext.read(str(ch))
             start = time.perf_counter()
+            left = None if deadline is None else deadline - start
+            if left is not None and left < 5:
+                rows.append((Path(ch).name, 0.0, "not run (budget spent)"))
+                continue
+            nb = jupytext.read(str(ch))
+            timeout = int(cell_timeout if left is None else max(1, min(cell_timeout, left)))
             status = "ok"
             try:
-                NotebookClient(nb, timeout=3600, kernel_name="python3",
+                NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                resources={"metadata": {"path": str(Path(ch).parent)}}).execute()
             except Exception as exc:  # noqa: BLE001 - report and go on
-                status = f"FAILED: {type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200]}"
+                last = (str(exc).strip().splitlines() or [""])[-1][:200]
+                status = f"FAILED: {type(exc).__name__}: {last}"
+                if left is not None and time.perf_counter() - start >= timeout - 1:
+                    status = f"stopped by the budget after {timeout} s (a cell was still running)"
             rows.append((Path(ch).name, time.perf_counter() - start, status))
+            if on_row is not None:
+                on_row(rows)
     finally:
         for k, v in old.items():
             if v is None:
@@ -184,16 +201,27 @@ def main(argv=None):
     ap.add_argument("--cells-only", action="store_true")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS_gpu.md"))
+    ap.add_argument("--budget", type=float, default=None,
+                    help="seconds for the whole run (a lent device's limit): the heavy cells first, "
+                         "then chapters while time is left; the report is rewritten after each step")
+    ap.add_argument("--cell-timeout", type=int, default=3600, help="seconds per notebook cell")
     args = ap.parse_args(argv)
+    deadline = None if args.budget is None else time.perf_counter() + args.budget
     b = backend.set_backend("cupy")  # fails with an explanation when there is no usable GPU
     device = b.device
     chapters = [] if args.cells_only else (
         args.chapters if args.chapters is not None else sorted(str(p) for p in (ROOT / "chapters").glob("*.md")))
-    chapter_rows = run_chapters(chapters, args.scale) if chapters else []
+    # heavy cells first: the GPU/CPU table is the run's main result and takes minutes, while a
+    # chapter at full scale may take much longer; the report is written after every step, so a run
+    # stopped from outside still leaves what it measured
     cell_rows = run_cells(args.smoke)
     backend.set_backend("cupy")
+    report(args.out, device, [], cell_rows, args.scale, args.smoke)
+    chapter_rows = run_chapters(
+        chapters, args.scale, deadline, args.cell_timeout,
+        on_row=lambda rows: report(args.out, device, rows, cell_rows, args.scale, args.smoke)) if chapters else []
     print(report(args.out, device, chapter_rows, cell_rows, args.scale, args.smoke))
-    return 0 if all(s == "ok" for _, _, s in chapter_rows) else 1
+    return 1 if any(s.startswith("FAILED") for _, _, s in chapter_rows) else 0
 
 
 if __name__ == "__main__":

@@ -65,3 +65,10 @@ def test_gpu_run_under_the_standin(tmp_path):
     for cell in ("simulate_ridge_path", "simulate_rf_path", "ridge_risk", "pretrain_sgd", "simulate_ttt",
                  "simulate_mixed_training", "simulate_w2s", "optimal_lambda"):
         assert cell in text
+    # a budget already spent by the heavy cells: the chapter is reported as not run, not as failed
+    out2 = tmp_path / "RESULTS_budget.md"
+    run = subprocess.run([str(ROOT / "tools" / "gpu_run.sh"), "--smoke", "--scale", "ci", "--budget", "0.01",
+                          "--chapters", str(chapter), "--out", str(out2)],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "| tiny.md | 0.0 s | not run (budget spent) |" in out2.read_text()
