@@ -33,5 +33,5 @@ def check_hmin_ratio(hmin_ratio):
     close(got, ratio_sq, rtol=2e-3, what="the predicted ratios",
           hint="integral of p^2 for the mixture: expand (w g + (1-w) u)^2; the cross term needs the "
                "Gaussian mass inside the square, which is essentially 1 here but not exactly")
-    print(f"(for w = 0.7, s = 0.1 the typical h_min shrinks by a factor {1 / got[1]:.2f}; "
-          "run the cell below to see it measured)")
+    print(f"(for w = 0.7, s = 0.1 the typical h_min shrinks by a factor {1 / got[1]:.2f};\n"
+          " run the cell below to see it measured)")
