@@ -180,7 +180,7 @@ def _cell_matrices(d: int, k: int) -> np.ndarray:
     pts = centre[:, None] + rad[:, None] * x[None, :]  # (d cells, k+1 points)
     vander = np.polynomial.chebyshev.chebvander(pts, d)  # (d, k+1 points, d+1 terms)
     mats = _lobatto_matrix(k)[None] @ vander  # (d cells, k+1 local terms, d+1 panel terms)
-    return np.ascontiguousarray(mats.transpose(1, 0, 2).reshape((k + 1) * d, d + 1))
+    return _frozen(np.ascontiguousarray(mats.transpose(1, 0, 2).reshape((k + 1) * d, d + 1)))
 
 
 @functools.lru_cache(maxsize=8)
@@ -190,20 +190,26 @@ def _cheb_to_powers(k: int) -> np.ndarray:
     for j in range(k + 1):
         col = np.polynomial.chebyshev.cheb2poly(np.eye(k + 1)[j])
         out[:col.size, j] = col
-    return out
+    return _frozen(out)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only (the cached matrices are shared by every caller)."""
+    a.flags.writeable = False
+    return a
 
 
 @functools.lru_cache(maxsize=16)
 def _lobatto_matrix(d: int) -> np.ndarray:
-    """(Cached: do not modify.) ``M`` with ``coef = M @ values``: Chebyshev coefficients of the interpolant through
-    ``values[j] = f(cos(j pi / d))``, j = 0..d (DCT-I)."""
+    """``M`` with ``coef = M @ values``: Chebyshev coefficients of the interpolant through
+    ``values[j] = f(cos(j pi / d))``, j = 0..d (DCT-I). Cached, read-only."""
     j = np.arange(d + 1)
     m = (2.0 / d) * np.cos(np.pi * np.outer(j, j) / d)
     m[:, 0] *= 0.5
     m[:, -1] *= 0.5
     m[0, :] *= 0.5
     m[-1, :] *= 0.5
-    return m
+    return _frozen(m)
 
 
 class SpectralSums:
