@@ -125,6 +125,7 @@ def run_chapters(chapters, scale: str, deadline=None, cell_timeout=3600, on_row=
     reported as stopped by the budget); ``on_row`` is called after each chapter (partial reports)."""
     import jupytext
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError
 
     env = dict(HDREG_BACKEND="cupy", HDREG_SCALE=scale, HDREG_PROGRESS="0", MPLBACKEND="Agg")
     old = {k: os.environ.get(k) for k in env}
@@ -143,11 +144,14 @@ def run_chapters(chapters, scale: str, deadline=None, cell_timeout=3600, on_row=
             try:
                 NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                resources={"metadata": {"path": str(Path(ch).parent)}}).execute()
+            except CellTimeoutError as exc:
+                if timeout < cell_timeout:  # the budget, not the per-cell limit, stopped it
+                    status = f"stopped by the budget after {timeout} s (a cell was still running)"
+                else:
+                    status = f"FAILED: a cell ran past --cell-timeout {cell_timeout} s ({exc})"[:300]
             except Exception as exc:  # noqa: BLE001 - report and go on
                 last = (str(exc).strip().splitlines() or [""])[-1][:200]
                 status = f"FAILED: {type(exc).__name__}: {last}"
-                if left is not None and time.perf_counter() - start >= timeout - 1:
-                    status = f"stopped by the budget after {timeout} s (a cell was still running)"
             rows.append((Path(ch).name, time.perf_counter() - start, status))
             if on_row is not None:
                 on_row(rows)
