@@ -72,3 +72,17 @@ def test_gpu_run_under_the_standin(tmp_path):
                          env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "| tiny.md | 0.0 s | not run (budget spent) |" in out2.read_text()
+
+
+def test_a_chapter_running_past_the_budget_is_stopped_not_failed(tmp_path):
+    pytest.importorskip("nbclient")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import gpu_run
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    slow = tmp_path / "slow.md"
+    slow.write_text(CHAPTER.split("# A tiny chapter")[0]
+                    + "# A slow chapter\n\n```{code-cell} ipython3\nimport time\ntime.sleep(60)\n```\n")
+    rows = gpu_run.run_chapters([str(slow)], "ci", deadline=gpu_run.time.perf_counter() + 10)
+    assert rows[0][0] == "slow.md" and rows[0][2].startswith("stopped by the budget"), rows
